@@ -33,6 +33,27 @@ class Span:
     suffix: str = ""
 
 
+@dataclass(frozen=True)
+class Agency:
+    """An organisation or service, as held in the agency registry."""
+    id: str
+    label: str
+    type: str
+    role: str
+    area: str | None = None
+    parent: str | None = None
+    succeeded_by: str | None = None
+    succession_date: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    label: str
+    broader: tuple[str, ...] = ()
+
+
 @dataclass
 class Addressee:
     name: str
@@ -133,7 +154,7 @@ class Assessment:
     status: Status
     confidence: float
     explanation: str
-    as_of: str | None = None
+    as_of: str | None = None  # the date from which this status holds (status history)
     last_evidence: str | None = None
     set_by: str = "software"
 
@@ -163,4 +184,7 @@ class Corpus:
     followups: list[FollowUp] = field(default_factory=list)
     assessments: list[Assessment] = field(default_factory=list)
     recurrences: list[Recurrence] = field(default_factory=list)
+    agencies: list[Agency] = field(default_factory=list)
+    themes: list[Theme] = field(default_factory=list)
+    areas: dict[str, str] = field(default_factory=dict)
     errors: list[BuildError] = field(default_factory=list)
