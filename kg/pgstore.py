@@ -1,0 +1,165 @@
+"""The Cypher write path and query library shared by FalkorDB and Neo4j.
+
+A writer is given `run(cypher, params)`; everything it sends is a parameterised
+`UNWIND $rows …` statement whose labels and types come from the mapping table
+in kg.pg, never from data.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from importlib import resources
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from kg.errors import QueryError
+from kg.models import Corpus
+from kg.pg import KEY_LABELS, ORPHANED_WITHOUT, OWNED_BY_DOCUMENT, Node, Rel, key_label_of, to_property_graph
+
+Run = Callable[[str, dict[str, Any]], Any]
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): called after every batch."""
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _ident(name: str) -> str:
+    if not _IDENT.match(name):
+        raise ValueError(f"not a safe Cypher identifier: {name!r}")
+    return name
+
+
+def batches(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(rows), max(1, size)):
+        yield rows[i:i + size]
+
+
+def node_statements(nodes: Iterable[Node]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(cypher, rows) per label: MERGE on the key label's id, then add the specific label.
+    Stubs (nodes known only by id, e.g. an agency no registry entry describes) are merged
+    without touching what the graph already says about them."""
+    groups: dict[tuple[tuple[str, ...], bool], list[dict[str, Any]]] = defaultdict(list)
+    for n in nodes:
+        groups[(n.labels, is_stub(n))].append({"id": n.id, "props": n.props})
+    out = []
+    for (labels, stub), rows in groups.items():
+        key, *extra = map(_ident, labels)
+        cypher = f"UNWIND $rows AS row MERGE (n:{key} {{id: row.id}})"
+        if not stub:
+            cypher += " SET n = row.props" + "".join(f" SET n:{x}" for x in extra)
+        out.append((cypher, rows))
+    return out
+
+
+def is_stub(n: Node) -> bool:
+    return n.props.keys() <= {"id"}
+
+
+def rel_statements(rels: Iterable[Rel]) -> list[tuple[str, list[dict[str, Any]]]]:
+    groups: dict[tuple[str, str, str, bool], list[dict[str, Any]]] = defaultdict(list)
+    for r in rels:
+        keyed = "id" in r.props
+        groups[(r.type, key_label_of(r.src_label), key_label_of(r.dst_label), keyed)].append({"src": r.src, "dst": r.dst, "id": r.props.get("id"), "props": r.props})
+    out = []
+    for (type, src, dst, keyed), rows in groups.items():
+        type, src, dst = _ident(type), _ident(src), _ident(dst)
+        key = " {id: row.id}" if keyed else ""
+        out.append((f"UNWIND $rows AS row MATCH (a:{src} {{id: row.src}}) MATCH (b:{dst} {{id: row.dst}}) "
+                    f"MERGE (a)-[r:{type}{key}]->(b) SET r = row.props", rows))
+    return out
+
+
+def replacement_statements(nodes: Sequence[Node], rels: Sequence[Rel]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Statements that remove what a re-ingested document (or any pushed node) no longer has:
+    statements and references of the document not in this push, relationships leaving a pushed
+    node that this push does not have, then assessments and addressees left without an owner.
+    On a graph that already equals the push they match nothing."""
+    owned: dict[str, list[str]] = defaultdict(list)
+    doc_ids = [n.id for n in nodes if n.label == "Document"]
+    from_doc = {(r.src_label, r.src): r.dst for r in rels if r.type == "FROM"}
+    for (label, src), doc in from_doc.items():
+        owned[doc].append(src)
+    out = [("UNWIND $rows AS row MATCH (d:Document {id: row.id})<-[:FROM]-(s) "
+            "WHERE (" + " OR ".join(f"s:{_ident(x)}" for x in OWNED_BY_DOCUMENT) + ") "
+            "AND NOT s.id IN row.keep DETACH DELETE s",
+            [{"id": d, "keep": sorted(owned.get(d, []))} for d in doc_ids])]
+    keep: dict[tuple[str, str], list[str]] = {(n.key_label, n.id): [] for n in nodes if not is_stub(n)}
+    for r in rels:
+        keep.setdefault((key_label_of(r.src_label), r.src), []).append(r.key)
+    by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for (label, id), keys in keep.items():
+        by_label[label].append({"id": id, "keep": sorted(keys)})
+    for label in KEY_LABELS:
+        if by_label.get(label):
+            out.append((f"UNWIND $rows AS row MATCH (n:{_ident(label)} {{id: row.id}})-[r]->(x) "
+                        "WHERE NOT (type(r) + '|' + x.id + '|' + coalesce(r.id, '')) IN row.keep DELETE r",
+                        by_label[label]))
+    for label, rel in ORPHANED_WITHOUT.items():
+        out.append((f"MATCH (n:{_ident(label)}) WHERE NOT ()-[:{_ident(rel)}]->(n) DETACH DELETE n", []))
+    return out
+
+
+def write(run: Run, corpus: Corpus, batch_size: int = 1000, progress: Progress | None = None,
+          replace: bool = True) -> dict[str, int]:
+    """Upsert the corpus: replacements, then nodes, then relationships, in batches.
+    Statements with no rows (orphan clean-up) run once with no parameters."""
+    nodes, rels = to_property_graph(corpus)
+    stages = []
+    if replace:
+        stages.append(("replace", replacement_statements(nodes, rels)))
+    stages += [("nodes", node_statements(nodes)), ("relationships", rel_statements(rels))]
+    for stage, statements in stages:
+        total = sum(len(rows) or 1 for _, rows in statements)
+        done = 0
+        for cypher, rows in statements:
+            if not rows:
+                run(cypher, {})
+                done += 1
+            for batch in batches(rows, batch_size):
+                run(cypher, {"rows": list(batch)})
+                done += len(batch)
+            if progress:
+                progress(stage, done, total)
+    return {"nodes": len(nodes), "relationships": len(rels)}
+
+
+def index_labels() -> tuple[str, ...]:
+    return KEY_LABELS
+
+
+def query_names() -> list[str]:
+    folder = resources.files("queries") / "cypher"
+    return sorted(p.name.split(".")[0] for p in folder.iterdir()
+                  if p.name.endswith(".cypher") and p.name.count(".") == 1)
+
+
+def load_query(name: str, engine: str | None = None) -> str:
+    """The text of a named query; `NAME.<engine>.cypher` wins over `NAME.cypher` when it exists."""
+    if not _NAME.match(name):
+        raise QueryError(f"not a query name: {name!r}")
+    folder = resources.files("queries") / "cypher"
+    for candidate in ([f"{name}.{engine}.cypher"] if engine else []) + [f"{name}.cypher"]:
+        path = folder / candidate
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise QueryError(f"unknown Cypher query {name!r}; known: {', '.join(query_names())}")
+
+
+def declared_params(text: str) -> list[str]:
+    for line in text.splitlines():
+        m = re.match(r"^//\s*params:\s*(.*)$", line.strip())
+        if m:
+            return [p.strip() for p in m.group(1).split(",") if p.strip() and p.strip() not in ("—", "-", "none")]
+    return []
+
+
+def resolve(name_or_text: str, params: dict[str, Any] | None, engine: str) -> tuple[str, dict[str, Any]]:
+    """(cypher, params) for a query name or a Cypher text; declared parameters left out become ""."""
+    params = dict(params or {})
+    if _NAME.match(name_or_text.strip()):
+        text = load_query(name_or_text.strip(), engine)
+        for p in declared_params(text):
+            if params.get(p) is None:
+                params[p] = ""
+        return text, params
+    return name_or_text, params

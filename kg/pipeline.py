@@ -1,0 +1,250 @@
+"""The pipeline: files → records → links and statuses → outputs.
+
+Each stage is a plain function; `build` calls them in order. A bad file is
+reported by name and reason and the rest of the corpus is still processed.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from kg.errors import KGError, LoadError
+from kg.models import Agency, BuildError, Corpus, Document, Statement, Theme
+
+EXTRACTOR_VERSION = "1"
+DOC_SUFFIXES = (".txt", ".text", ".pdf", ".docx", ".html", ".htm")
+Progress = Callable[[str, int, int], None]
+
+
+def sample_corpus() -> Path:
+    """The five bundled sample documents (a package resource)."""
+    return Path(str(resources.files("kg") / "samples"))
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[BuildError]]:
+    """Expand folders into the documents they hold, sorted by name; report what cannot be used."""
+    files, errors = [], []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += [f for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in DOC_SUFFIXES]
+        elif p.is_file():
+            if p.suffix.lower() in DOC_SUFFIXES:
+                files.append(p)
+            else:
+                errors.append(BuildError(p.name, f"unsupported file type '{p.suffix}' (use {', '.join(DOC_SUFFIXES)})", "read"))
+        else:
+            errors.append(BuildError(p.name, "no such file or folder", "read"))
+    unique = sorted(dict.fromkeys(f.resolve() for f in files), key=lambda f: (f.name, str(f)))
+    return unique, errors
+
+
+@dataclass
+class Extracted:
+    document: Document
+    statements: list[Statement]
+    text: str
+
+
+def extract_file(path: Path) -> Extracted:
+    """Read and extract one file (raises LoadError with the file's name and the reason)."""
+    from loaders.extract import load
+    from loaders.read import read
+
+    raw = read(path)
+    try:
+        doc, statements = load(raw)
+    except KGError:
+        raise
+    except Exception as exc:  # a bug or a pathological input must not stop the corpus
+        raise LoadError(path.name, f"extraction failed ({type(exc).__name__}: {exc})") from exc
+    return Extracted(doc, statements, raw.text)
+
+
+def _cached_extract(args: tuple[Path, Path | None]) -> Extracted | BuildError:
+    path, cache = args
+    try:
+        key = None
+        if cache is not None:
+            import hashlib
+            key = hashlib.sha256(path.read_bytes()).hexdigest()
+            hit = cache / f"{key}-{EXTRACTOR_VERSION}.pickle"
+            if hit.exists():
+                ex: Extracted = pickle.loads(hit.read_bytes())
+                ex.document.file = path.name
+                return ex
+        ex = extract_file(path)
+        if cache is not None and key:
+            tmp = cache / f".{key}.{os.getpid()}.tmp"
+            tmp.write_bytes(pickle.dumps(ex))
+            tmp.replace(cache / f"{key}-{EXTRACTOR_VERSION}.pickle")
+        return ex
+    except LoadError as exc:
+        return BuildError(exc.file, exc.reason, "read")
+    except FileNotFoundError:
+        return BuildError(path.name, "file disappeared during the build", "read")
+    except OSError as exc:
+        return BuildError(path.name, f"cannot read file: {exc.strerror or exc}", "read")
+
+
+def extract_all(files: list[Path], workers: int | None = None, cache: Path | None = None,
+                progress: Progress | None = None) -> tuple[list[Extracted], list[BuildError]]:
+    """Extract every file, in parallel when there are many; results in file order."""
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    jobs = [(f, cache) for f in files]
+    results: list[Extracted | BuildError] = []
+    if workers <= 1 or len(files) < 8:
+        for i, job in enumerate(jobs, 1):
+            results.append(_cached_extract(job))
+            if progress:
+                progress("extract", i, len(jobs))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for i, r in enumerate(pool.map(_cached_extract, jobs, chunksize=4), 1):
+                results.append(r)
+                if progress:
+                    progress("extract", i, len(jobs))
+    done, errors, seen = [], [], {}
+    for r in results:
+        if isinstance(r, BuildError):
+            errors.append(r)
+        elif r.document.sha256 in seen:
+            errors.append(BuildError(r.document.file, f"same content as {seen[r.document.sha256]}; skipped", "dedupe"))
+        else:
+            seen[r.document.sha256] = r.document.file
+            done.append(r)
+    return done, errors
+
+
+def assemble(extracted: list[Extracted], errors: list[BuildError]) -> Corpus:
+    """Put the extracted documents together with their agencies, themes and areas."""
+    from kg import resolve
+
+    corpus = Corpus(errors=list(errors))
+    corpus.documents = sorted((e.document for e in extracted), key=lambda d: (d.published or "", d.id))
+    corpus.statements = [s for e in sorted(extracted, key=lambda e: e.document.id) for s in e.statements]
+    resolve_references(corpus)
+    used = {a for s in corpus.statements for a in s.agencies + s.mentioned}
+    used |= {i for d in corpus.documents if d.inspection for i in d.inspection.inspectorates}
+    used |= {ad.agency for d in corpus.documents for ad in d.addressees if ad.agency}
+    areas = {d.area for d in corpus.documents if d.area}
+    corpus.agencies = agency_records(used, areas)
+    corpus.themes = theme_records()
+    all_areas = resolve.areas()
+    corpus.areas = {a: all_areas.get(a, a) for a in sorted(areas)}
+    return corpus
+
+
+def agency_records(used: set[str], areas: set[str]) -> list[Agency]:
+    """The agencies used, every agency of the corpus's areas, and their parents and successors."""
+    from kg import resolve
+
+    out: dict[str, Agency] = {}
+    todo = sorted(used) + sorted(a.id for area in areas for a in resolve.agencies_for_area(area))
+    while todo:
+        i = todo.pop()
+        if i in out:
+            continue
+        try:
+            a = resolve.agency(i)
+        except KeyError:
+            continue
+        out[i] = a
+        todo += [x for x in (a.parent, a.succeeded_by) if x]
+    return sorted(out.values(), key=lambda a: a.id)
+
+
+def theme_records() -> list[Theme]:
+    from kg import resolve
+
+    return [Theme(i, label, tuple(resolve.theme_broader(i))) for i, label in sorted(resolve.themes().items())]
+
+
+def resolve_references(corpus: Corpus) -> None:
+    """Point each "since the inspection in …" at the document in the corpus it means, if any."""
+    by_area: dict[str | None, list[Document]] = {}
+    for d in corpus.documents:
+        by_area.setdefault(d.area, []).append(d)
+    for d in corpus.documents:
+        for ref in d.references:
+            for other in by_area.get(ref.area, []):
+                when = other.published or (other.inspection.end if other.inspection else None) or ""
+                if other.id != d.id and other.kind == ref.kind and ref.date and when.startswith(ref.date[:4]):
+                    inspected = other.inspection.start if other.inspection and other.inspection.start else when
+                    if len(ref.date) == 4 or inspected.startswith(ref.date) or when.startswith(ref.date):
+                        ref.resolved = other.id
+                        break
+
+
+def link_and_assess(corpus: Corpus, reviews: Path | None = None) -> Corpus:
+    from kg import link, review
+
+    corpus.followups, corpus.recurrences = link.link(corpus)
+    decisions = review.load(reviews) if reviews else []
+    corpus.followups, unknown = review.apply_to_links(corpus.followups, decisions)
+    corpus.assessments = link.assess(corpus)
+    corpus.assessments, unknown_status = review.apply_to_status(corpus, decisions)
+    corpus.errors += [BuildError(str(reviews.name if reviews else "reviews"), msg, "review") for msg in unknown + unknown_status]
+    return corpus
+
+
+def extract_corpus(paths: Iterable[str | Path] | None = None, workers: int | None = None,
+                   cache: Path | None = None, progress: Progress | None = None,
+                   reviews: Path | None = None) -> tuple[Corpus, dict[str, str]]:
+    """Files to a linked, assessed corpus, plus the original text of each document by id."""
+    files, errors = discover(paths or [sample_corpus()])
+    extracted, more = extract_all(files, workers, cache, progress)
+    corpus = assemble(extracted, errors + more)
+    link_and_assess(corpus, reviews)
+    return corpus, {e.document.id: e.text for e in extracted}
+
+
+@dataclass
+class BuildResult:
+    corpus: Corpus
+    out: Path
+
+    @property
+    def exit_code(self) -> int:
+        """0 all built, 1 some files failed, 2 nothing could be built."""
+        if not self.corpus.documents:
+            return 2
+        return 1 if any(e.stage == "read" for e in self.corpus.errors) else 0
+
+
+def build(paths: Iterable[str | Path] | None, out: str | Path, workers: int | None = None,
+          progress: Progress | None = None, reviews: Path | None = None,
+          graph: bool = True, site: bool = True, validate: bool = True) -> BuildResult:
+    """Build everything into `out`, atomically: the previous output stays until the new one is complete."""
+    from kg import export
+
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cache = out.parent / f".{out.name}-cache"
+    cache.mkdir(exist_ok=True)
+    if reviews is None and (out.parent / "reviews.jsonl").exists():
+        reviews = out.parent / "reviews.jsonl"
+    corpus, texts = extract_corpus(paths, workers, cache, progress, reviews)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-building-", dir=out.parent))
+    try:
+        export.write_all(corpus, texts, tmp, graph=graph, site=site, validate=validate, progress=progress)
+        _swap(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return BuildResult(corpus, out)
+
+
+def _swap(new: Path, out: Path) -> None:
+    old = out.parent / f".{out.name}-previous"
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    new.rename(out)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,168 @@
+"""Repair extraction damage while keeping a map back to the original text.
+
+`clean(text)` returns the repaired text and, for every character of it, the
+offset of the original character it came from, so any span of the clean text
+can be shown (and quoted exactly) in the original. Repairs: running headers,
+footers and page numbers are dropped; lines wrapped inside a paragraph are
+joined; sentences cut by page breaks or footnotes are rejoined; hyphenation is
+undone where the joined word occurs elsewhere in the document; footnote
+markers are removed; bullets (`-`, `•`, `■`, `◼`, U+F06E, U+F02D…) become "• ".
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+BULLETS = "-•■◼▪●◦○►➢✓\uf06e\uf02d\uf0b7\uf0a7\uf0d8\uf076\u2013\u2014*·"
+SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
+_BULLET = re.compile(rf"^[ \t]*(?:[{re.escape(BULLETS)}]|o(?=\s))[ \t]+(?=\S)")
+_PAGE_NO = re.compile(r"^\s*(?:page\s+)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?\s*$", re.I)
+_FOOTNOTE = re.compile(rf"^\s*[{SUPERSCRIPTS}]+\s*\S")
+_END = re.compile(r"[.!?:;)\"'”’]\s*$")
+_WORD_END = re.compile(r"([A-Za-z]+)-$")
+_WORD_START = re.compile(r"^([a-z]+)")
+_SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    text: str
+    offsets: tuple[int, ...]  # offsets[i] = original offset of text[i]; one extra entry = end
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Original [start, end) covering clean [start, end)."""
+        if end <= start:
+            o = self.offsets[start]
+            return o, o
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+@dataclass
+class _Line:
+    start: int
+    end: int
+    text: str
+    page: int
+
+
+def _lines(text: str) -> list[_Line]:
+    out, page, pos = [], 0, 0
+    for raw in text.split("\n"):
+        end = pos + len(raw)
+        segs = raw.split("\f")
+        seg_start = pos
+        for i, seg in enumerate(segs):
+            if i:
+                page += 1
+            out.append(_Line(seg_start, seg_start + len(seg), seg, page))
+            seg_start += len(seg) + 1
+        pos = end + 1
+    return out
+
+
+def _shape(text: str) -> str:
+    return re.sub(r"\d+", "#", _SPACES.sub(" ", text.strip().lower()))
+
+
+def running_lines(lines: list[_Line]) -> set[int]:
+    """Indexes of page headers/footers: lines near page edges that repeat across pages."""
+    pages = max((ln.page for ln in lines), default=0) + 1
+    if pages < 3:
+        return set()
+    by_page: dict[int, list[int]] = {}
+    for i, ln in enumerate(lines):
+        if ln.text.strip():
+            by_page.setdefault(ln.page, []).append(i)
+    edges = {p: idx[:4] + idx[-4:] for p, idx in by_page.items()}
+    counts = Counter(_shape(lines[i].text) for idx in edges.values() for i in set(idx))
+    threshold = max(2, pages // 4)
+    drop = set()
+    for idx in edges.values():
+        for i in idx:
+            shape = _shape(lines[i].text)
+            if _PAGE_NO.match(lines[i].text) or (counts[shape] >= threshold and len(shape) < 120):
+                drop.add(i)
+    return drop
+
+
+def clean(text: str) -> Cleaned:
+    lines = _lines(text)
+    drop = running_lines(lines)
+    vocab = set(re.findall(r"[a-z]{4,}", text.lower()))
+    lengths = sorted(len(ln.text.strip()) for ln in lines if ln.text.strip())
+    full = lengths[int(len(lengths) * 0.9)] if lengths else 80
+    prev_len = 0
+    out: list[str] = []
+    offs: list[int] = []
+
+    def emit(s: str, at: int | list[int]) -> None:
+        out.append(s)
+        offs.extend(at if isinstance(at, list) else [at] * len(s))
+
+    paragraph_open = False
+    pending_break: int | None = None  # original offset of the break to emit
+    for i, ln in enumerate(lines):
+        body = ln.text
+        if i in drop or _FOOTNOTE.match(body):
+            continue
+        if not body.strip():
+            if paragraph_open:
+                pending_break = ln.start
+                paragraph_open = False
+            continue
+        lstrip = len(body) - len(body.lstrip())
+        bullet = _BULLET.match(body)
+        content_start = bullet.end() if bullet else lstrip
+        chars, at = _scrub(body[content_start:].rstrip(), ln.start + content_start)
+        if not chars:
+            continue
+        if out and (paragraph_open or pending_break is not None):
+            tail = "".join(out[-3:])
+            joinable = not bullet and not _END.search(tail) and chars[:1].islower()
+            if paragraph_open and not bullet:
+                m, n = _WORD_END.search(tail), _WORD_START.match(chars)
+                if m and n and (m.group(1) + n.group(1)).lower() in vocab:
+                    out[-1] = out[-1][:-1]
+                    offs.pop()
+                    emit(chars, at)
+                    paragraph_open = True
+                    pending_break = None
+                    prev_len = len(body.strip())
+                    continue
+                short = prev_len < 0.7 * full and (chars[:1].isupper() or chars[:1].isdigit())
+                emit("\n" if short else " ", ln.start - 1)
+            elif joinable:
+                emit(" ", pending_break if pending_break is not None else ln.start - 1)
+            else:
+                emit("\n\n", pending_break if pending_break is not None else ln.start - 1)
+        if bullet:
+            emit("• ", ln.start + lstrip)
+        emit(chars, at)
+        paragraph_open = True
+        pending_break = None
+        prev_len = len(body.strip())
+    offs.append(offs[-1] + 1 if offs else 0)
+    return Cleaned("".join(out), tuple(offs))
+
+
+def _scrub(s: str, base: int) -> tuple[str, list[int]]:
+    """Drop footnote markers, fold runs of spaces; keep each char's original offset."""
+    chars: list[str] = []
+    at: list[int] = []
+    last_space = False
+    for j, ch in enumerate(s):
+        if ch in SUPERSCRIPTS:
+            continue
+        if ch in " \t\u00a0\u2009\u202f":
+            if last_space or not chars:
+                continue
+            ch, last_space = " ", True
+        else:
+            last_space = False
+        chars.append(ch)
+        at.append(base + j)
+    while chars and chars[-1] == " ":
+        chars.pop()
+        at.pop()
+    return "".join(chars), at

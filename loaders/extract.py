@@ -1,0 +1,235 @@
+"""From a read document to typed records: the document, its findings,
+recommendations, actions, evidence, statistics and references."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from kg import resolve
+from kg.ids import normalise, stable_id
+from kg.models import Document, Inspection, Reference, Span, Statement, Statistic
+from loaders.clean import Cleaned, clean
+from loaders.cues import is_method, judge
+from loaders.dates import find_dates, month_year
+from loaders.metadata import Described, describe
+from loaders.read import RawText
+from loaders.segment import Unit, segment
+
+INSPECTION_KINDS = ("jtai_letter", "focused_visit", "inspection_report", "monitoring_visit")
+_REC_SECTION = re.compile(
+    r"what needs to improve|need to improve|areas for priority action|next steps|recommendations?|"
+    r"what needs to happen|areas? for (?:further )?development|priority actions?", re.I)
+_STRENGTH_SECTION = re.compile(r"\bstrengths?\b|what(?:'s| is) working well|good practice", re.I)
+_WEAKNESS_SECTION = re.compile(r"areas? for improvement|weakness|what are we worried|concerns?", re.I)
+_SKIP_SECTION = re.compile(r"^(contents|glossary|appendix|yours sincerely|information about|list of|budget)", re.I)
+_SHOULD = re.compile(r"\b(should|must|needs? to|ought to|is required to|are required to)\b(?! not have)", re.I)
+_ACTION = re.compile(
+    r"\b(?:ha(?:s|ve)|had|were|was|is|are)\s+(?:now\s+|also\s+|recently\s+|successfully\s+|been\s+)*(?:been\s+)?"
+    r"(established|introduced|developed|implemented|launched|appointed|recruited|secured|created|delivered|set up|"
+    r"put in place|commissioned|agreed|reviewed|revised|held|trained|completed|strengthened|embedded|produced|"
+    r"rolled out|updated|redesigned|restructured|undertaken|carried out|initiated|began|started|expanded|invested)\b|"
+    r"\bwe (?:have )?(?:established|introduced|developed|implemented|launched|appointed|recruited|secured|created|"
+    r"delivered|set up|put in place|commissioned|agreed|reviewed|revised|held|trained|completed|strengthened|"
+    r"produced|rolled out|updated|undertook|carried out)\b", re.I)
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?%")
+_COMPARE = re.compile(
+    r"(?:an? )?(increase|decrease|rise|fall|reduction|up|down|compared|improvement|drop)\w*\s+(?:from|on|to|with)\s+(?:\w+\s+){0,3}?(\d+(?:\.\d+)?)\s?%?",
+    re.I)
+_REF = re.compile(
+    r"\b(?:since|following|after|at|in|during|from|of)\s+(?:the|its|our)\s+(?:(last|previous|most recent|earlier|recent)\s+)?"
+    r"((?:ILACS |SIF |single |Ofsted )?inspection|focused visit|monitoring visit|joint targeted area inspection|JTAI|"
+    r"inspection of (?:local authority )?children[’']s services)"
+    r"(?:\s+(?:on|of|into)\s+[\w ,-]{0,60}?)?(?:\s+(?:in|of|on|dated)\s+((?:\d{1,2}\s+)?(?:[A-Z][a-z]+\s+)?(?:19|20)\d\d))?",
+    re.I)
+
+
+def _ref_kind(word: str) -> str:
+    w = word.lower()
+    if "joint" in w or "jtai" in w:
+        return "jtai_letter"
+    if "focused" in w:
+        return "focused_visit"
+    if "monitoring" in w:
+        return "monitoring_visit"
+    return "inspection_report"
+
+
+def load(raw: RawText) -> tuple[Document, list[Statement]]:
+    """Extract one document. Pure function of the file's content."""
+    cleaned = clean(raw.text)
+    meta = describe(cleaned.text)
+    doc_id = "doc-" + raw.sha256[:16]
+    date = meta.published or meta.inspection_end
+    inspection = None
+    if meta.kind in INSPECTION_KINDS:
+        inspection = Inspection(
+            id=stable_id("insp", raw.sha256), kind=meta.kind, area=meta.area, start=meta.inspection_start,
+            end=meta.inspection_end, framework=meta.framework, deep_dive=meta.deep_dive,
+            inspectorates=meta.inspectorates, inspectors=meta.inspectors, grades=meta.grades, deadline=meta.deadline)
+    doc = Document(
+        id=doc_id, file=raw.file, sha256=raw.sha256, kind=meta.kind, title=meta.title, area=meta.area,
+        published=meta.published, pages=raw.pages, inspection=inspection, addressees=meta.addressees)
+    units = segment(cleaned.text)
+    glossary = resolve.learn_glossary(cleaned.text)
+    statements = _statements(raw, cleaned, units, meta, doc_id, date, glossary)
+    doc.references = _references(raw, cleaned, meta, doc_id, date, statements)
+    return doc, statements
+
+
+def _span(raw: RawText, cleaned: Cleaned, a: int, b: int) -> Span:
+    start, end = cleaned.to_original(a, b)
+    return Span(start, end, raw.text[start:end], raw.page_of(start),
+                raw.text[max(0, start - 32):start], raw.text[end:end + 32])
+
+
+def _body_units(units: list[Unit], meta: Described) -> list[Unit]:
+    """Drop the letter's address block and everything after the signature."""
+    start = 0
+    for i, u in enumerate(units):
+        if u.kind == "heading" and u.section.lower().startswith("dear"):
+            start = i + 1
+            break
+    out = []
+    for u in units[start:]:
+        if u.kind == "heading" and re.match(r"yours (sincerely|faithfully)", u.section, re.I):
+            break
+        out.append(u)
+    return out
+
+
+def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) -> list[Statement]:
+    text = cleaned.text
+    inspection_doc = meta.kind in INSPECTION_KINDS
+    seen: Counter[str] = Counter()
+    out: list[Statement] = []
+    for unit in _body_units(units, meta):
+        if unit.kind == "heading" or _SKIP_SECTION.match(unit.section or ""):
+            continue
+        section = unit.section
+        rec_section = bool(_REC_SECTION.search(section))
+        for a, b in unit.sentences:
+            sentence = text[a:b].lstrip("• ").strip()
+            if len(sentence.split()) < 4 or _is_table_junk(sentence):
+                continue
+            kind, polarity, stat = _classify(sentence, section, rec_section, unit, inspection_doc)
+            if kind is None:
+                continue
+            key = normalise(sentence)
+            seen[key] += 1
+            sid = stable_id("st", raw.sha256, kind, key, str(seen[key]))
+            span = _span(raw, cleaned, a, b)
+            concerned, mentioned = _agencies(sentence, meta, date, glossary)
+            themes = resolve.tag_themes(sentence) or resolve.tag_themes(text[unit.start:unit.end]) \
+                or resolve.tag_themes(section) or ([meta.deep_dive] if meta.deep_dive else [])
+            due = None
+            if kind == "recommendation":
+                found = find_dates(sentence)
+                due = found[-1][0] if found else (meta.deadline if "written statement" in sentence.lower() else None)
+            out.append(Statement(
+                id=sid, doc=doc_id, kind=kind, polarity=polarity, section=section, text=sentence, span=span,
+                area=meta.area, date=date, agencies=concerned, mentioned=mentioned, themes=themes, due=due,
+                statistic=stat))
+    return out
+
+
+def _is_table_junk(sentence: str) -> bool:
+    letters = sum(ch.isalpha() for ch in sentence)
+    return letters < 0.5 * len(sentence) or not re.search(r"\b[a-z]{3,}\b", sentence)
+
+
+def _classify(sentence: str, section: str, rec_section: bool, unit: Unit, inspection_doc: bool):
+    """-> (kind, polarity, statistic) or (None, None, None) for a sentence that is no statement."""
+    if is_method(sentence):
+        return None, None, None
+    j = judge(sentence)
+    if inspection_doc:
+        if rec_section or (_SHOULD.search(sentence) and not re.match(r"(this|it|there)\b", sentence, re.I)
+                           and j.positive <= j.negative):
+            return "recommendation", None, None
+        if not j.evaluative:
+            return None, None, None
+        polarity = j.polarity
+        if j.positive == j.negative:
+            polarity = "strength" if _STRENGTH_SECTION.search(section) else "weakness"
+        return "finding", polarity, None
+    stat = _statistic(sentence)
+    if stat is not None:
+        return "statistic", None if stat.direction is None else ("strength" if j.positive >= j.negative else "weakness"), stat
+    if _ACTION.search(sentence):
+        return "action", None, None
+    if j.evaluative:
+        polarity = j.polarity
+        if _STRENGTH_SECTION.search(section) and j.positive >= j.negative:
+            polarity = "strength"
+        elif _WEAKNESS_SECTION.search(section) and j.negative >= j.positive:
+            polarity = "weakness"
+        return "evidence", polarity, None
+    return None, None, None
+
+
+def _statistic(sentence: str) -> Statistic | None:
+    m = _PERCENT.search(sentence)
+    if not m:
+        return None
+    value = float(m.group(1))
+    cmp = _COMPARE.search(sentence, m.end() - 10 if m.end() > 10 else 0)
+    if not cmp:
+        return Statistic(value, "%")
+    prev = float(cmp.group(2))
+    direction = "up" if value > prev else "down" if value < prev else "same"
+    return Statistic(value, "%", prev, direction)
+
+
+_SUBJECT_END = re.compile(
+    r"\b(is|are|was|were|has|have|had|do|does|did|can|cannot|could|should|must|need|needs|will|would|"
+    r"ensures?|provides?|delivers?|receives?|benefits?|works?|makes?|holds?|undertakes?|recognises?)\b", re.I)
+
+
+def _agencies(sentence: str, meta: Described, date: str | None, glossary: dict[str, str]) -> tuple[list[str], list[str]]:
+    mentions = resolve.tag_agencies(sentence, meta.area, date, glossary)
+    mentions = [m for m in mentions if m.role != "inspectorate"]
+    verb = _SUBJECT_END.search(sentence)
+    cut = verb.start() if verb else len(sentence)
+    subject = [m.agency_id for m in mentions if m.start < cut]
+    concerned = list(dict.fromkeys(subject or [m.agency_id for m in mentions[:1]]))
+    if not concerned and meta.area:
+        default = "partnership" if meta.kind == "jtai_letter" else "children-social-care"
+        concerned = [a.id for a in resolve.agencies_for_area(meta.area) if a.role == default][:1]
+        if default == "partnership" and date:
+            concerned = _current(concerned, resolve.agencies_for_area(meta.area), date)
+    mentioned = list(dict.fromkeys(m.agency_id for m in mentions if m.agency_id not in concerned))
+    return concerned, mentioned
+
+
+def _current(ids: list[str], agencies, date: str) -> list[str]:
+    by_id = {a.id: a for a in agencies}
+    out = []
+    for i in ids:
+        a = by_id.get(i)
+        while a and a.succeeded_by and a.succession_date and a.succession_date <= date and a.succeeded_by in by_id:
+            a = by_id[a.succeeded_by]
+        out.append(a.id if a else i)
+    return out
+
+
+def _references(raw, cleaned, meta: Described, doc_id, date, statements) -> list[Reference]:
+    refs: dict[str, Reference] = {}
+    for m in _REF.finditer(cleaned.text):
+        when = m.group(3)
+        ref_date = month_year(when) if when and re.search(r"[A-Za-z]", when) else (when.strip()[-4:] if when else None)
+        if not (m.group(1) or ref_date):
+            continue
+        if date and ref_date and ref_date > date[:len(ref_date)]:
+            continue
+        kind = _ref_kind(m.group(2))
+        if kind == meta.kind and ref_date and date and date.startswith(ref_date[:7]) and len(ref_date) == 7:
+            continue  # the document speaking of itself
+        rid = stable_id("ref", doc_id, kind, ref_date or (m.group(1) or "").lower())
+        if rid in refs:
+            continue
+        span = _span(raw, cleaned, m.start(), m.end())
+        refs[rid] = Reference(rid, kind, ref_date, meta.area, span)
+        for st in statements:
+            if st.span.start <= span.start < st.span.end and st.refers_to is None:
+                st.refers_to = rid
+    return list(refs.values())

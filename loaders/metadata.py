@@ -1,0 +1,207 @@
+"""Work out what a document is from its text alone: kind, area, dates, who and what."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from kg import resolve
+from kg.models import Addressee
+from loaders.dates import find_dates, find_range
+
+_KINDS = [
+    ("news", re.compile(r"\b(cypnow|children & young people now|communitycare|community care|"
+                        r"the guardian|bbc news|local democracy reporter|read more)\b", re.I), 4000),
+    ("jtai_letter", re.compile(r"joint targeted area inspection|\bJTAI\b(?! (?:action|improvement) plan)", re.I), 2500),
+    ("monitoring_visit", re.compile(r"\bmonitoring visit\b", re.I), 1500),
+    ("focused_visit", re.compile(r"\bfocused visit\b", re.I), 1500),
+    ("action_plan", re.compile(r"\b(action plan|written statement of (?:proposed )?action|improvement plan)\b", re.I), 400),
+    ("annual_report", re.compile(r"\bannual report\b|\byear(?:ly)? report\b", re.I), 1500),
+    ("inspection_report", re.compile(
+        r"inspection of (?:[\w ,’'-]+ )?(?:local authority )?children[’']s services|"
+        r"inspection of services for children in need of help and protection|"
+        r"review of the effectiveness of the local safeguarding children board|"
+        r"children[’']s services inspection", re.I), 1500),
+]
+_NEWS_SHAPE = re.compile(r"^[A-Z][a-z]+ [A-Z][a-z]+\n(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),", re.M)
+_LETTER = re.compile(r"^\s*Dear\b", re.M)
+_GRADES = "outstanding|good|requires improvement to be good|requires improvement|inadequate"
+_GRADE = re.compile(rf"\b({_GRADES})\b", re.I)
+_JUDGEMENTS = {
+    "overall": r"overall effectiveness",
+    "leaders": r"impact of leaders|leadership,? management and governance",
+    "help_protection": r"children who need help and protection",
+    "in_care": r"children in care(?! and care leavers)|children looked after|children in care and care leavers",
+    "care_leavers": r"care leavers|achieving permanence",
+    "adoption": r"adoption performance",
+    "lscb": r"local safeguarding children board",
+}
+INSPECTORATES = {
+    "ofsted": re.compile(r"\bOfsted\b"),
+    "cqc": re.compile(r"\bCare Quality Commission\b|\bCQC\b"),
+    "hmicfrs": re.compile(r"\bHMICFRS\b|\bHMIC\b|Inspectorate of Constabulary|HM Constabulary|HMI Constabulary"),
+    "hmi-probation": re.compile(r"\bHMI ?Prob(?:ation)?\b|Inspectorate of Probation"),
+}
+_INSPECTOR = re.compile(
+    r"(?:lead inspector|inspectors? (?:was|were))[:\s]+((?:[A-Z][\w’'-]+ ?){2,4})|"
+    r"((?:[A-Z][\w’'-]+ ){1,3}[A-Z][\w’'-]+),? (?:Her|His) Majesty[’']s Inspector", re.M)
+_DEADLINE = re.compile(r"written statement.{0,300}?\bby\s+(\d{1,2}\s+\w+\s+\d{4})", re.I | re.S)
+_DEEP_DIVE = re.compile(r"deep dive[^.]{0,300}\.", re.I | re.S)
+
+
+@dataclass
+class Described:
+    kind: str
+    title: str
+    area: str | None
+    published: str | None
+    inspection_start: str | None = None
+    inspection_end: str | None = None
+    framework: str | None = None
+    inspectorates: list[str] = field(default_factory=list)
+    inspectors: list[str] = field(default_factory=list)
+    grades: dict[str, str] = field(default_factory=dict)
+    deadline: str | None = None
+    deep_dive: str | None = None
+    addressees: list[Addressee] = field(default_factory=list)
+
+
+def describe(text: str) -> Described:
+    """`text` is the cleaned text of a document."""
+    head = text[:4000]
+    kind = doc_kind(text)
+    title = _title(text, kind)
+    area = _area(text, title)
+    dated = find_dates(head[:1500])
+    published = _published(text, kind, dated)
+    rng = _inspection_range(text, kind)
+    d = Described(kind, title, area, published)
+    if rng:
+        d.inspection_start, d.inspection_end = rng
+    if kind in ("jtai_letter", "focused_visit", "inspection_report", "monitoring_visit"):
+        d.inspectorates = [k for k, rx in INSPECTORATES.items() if rx.search(text[:6000])] or ["ofsted"]
+        d.inspectors = _inspectors(text)
+    if kind == "inspection_report":
+        d.grades = grades(text)
+        d.framework = "ILACS" if re.search(r"Inspection of [\w ,’'-]+local authority children", head) else (
+            "SIF" if re.search(r"single inspection|children in need of help and protection, children looked after", head, re.I)
+            else None)
+    m = _DEADLINE.search(text)
+    if m:
+        found = find_dates(m.group(1))
+        d.deadline = found[0][0] if found else None
+    m = _DEEP_DIVE.search(text[:8000])
+    if m:
+        themes = resolve.tag_themes(m.group(0))
+        d.deep_dive = themes[0] if themes else None
+    if kind == "jtai_letter":
+        d.addressees = addressees(text, area)
+    return d
+
+
+def doc_kind(text: str) -> str:
+    head = text[:4000]
+    if _NEWS_SHAPE.search(head[:600]) and not _LETTER.search(head):
+        return "news"
+    scores: dict[str, int] = {}
+    for kind, rx, window in _KINDS:
+        hit = rx.search(head[:window])
+        if hit:
+            scores[kind] = hit.start()
+    if not scores:
+        return "other"
+    if "news" in scores and not _LETTER.search(head):
+        return "news"
+    scores.pop("news", None)
+    if "annual_report" in scores and scores["annual_report"] < 400:
+        return "annual_report"
+    if "action_plan" in scores and scores["action_plan"] < 300:
+        return "action_plan"
+    scores.pop("action_plan", None)
+    scores.pop("annual_report", None) if len(scores) > 1 else None
+    return min(scores, key=scores.get) if scores else "other"
+
+
+def _title(text: str, kind: str) -> str:
+    for line in text[:3000].split("\n"):
+        s = line.strip()
+        if len(s) > 20 and re.search(r"inspection|visit|report|plan|annual", s, re.I) and not s.startswith("Dear"):
+            return s[:200]
+    first = next((ln.strip() for ln in text.split("\n") if len(ln.strip()) > 3), "")
+    return first[:200]
+
+
+def _area(text: str, title: str) -> str | None:
+    found = resolve.find_areas(title)
+    if found:
+        return found[0][0]
+    counts = Counter(a for a, _, _ in resolve.find_areas(text[:6000]))
+    if not counts:
+        counts = Counter(a for a, _, _ in resolve.find_areas(text[:60000]))
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _published(text: str, kind: str, dated: list[tuple[str, int, int]]) -> str | None:
+    m = re.search(r"(?:agreed date|date of publication|published(?: on)?|publication date)\s*:?\s*(.{0,40})", text[:5000], re.I)
+    if m:
+        found = find_dates(re.sub(r"(\d)\s+(st|nd|rd|th)\b", r"\1\2", m.group(1)))
+        if found:
+            return found[0][0]
+    for line in text[:1500].split("\n"):
+        found = find_dates(line)
+        if found and len(line.strip()) <= len(line[found[0][1]:found[0][2]]) + 12:
+            return found[0][0]
+    if kind == "news" and dated:
+        return dated[0][0]
+    return None
+
+
+def _inspection_range(text: str, kind: str) -> tuple[str, str] | None:
+    m = re.search(r"(inspection dates?|visit(?:ed)?|between|carried out|undertook|took place|fieldwork)", text[:6000], re.I)
+    zone = text[m.start():m.start() + 600] if m else text[:3000]
+    rng = find_range(zone)
+    if rng:
+        return rng
+    found = find_dates(zone[:300]) if m else []
+    return (found[0][0], found[0][0]) if found else None
+
+
+def grades(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    zone = text[:8000]
+    for key, rx in _JUDGEMENTS.items():
+        for m in re.finditer(rx, zone, re.I):
+            g = _GRADE.search(zone, m.end(), m.end() + 140)
+            if g and not re.search(r"[.]", zone[m.end():g.start()]):
+                out[key] = g.group(1).lower().replace(" to be good", "")
+                break
+    return out
+
+
+def _inspectors(text: str) -> list[str]:
+    names = []
+    for m in _INSPECTOR.finditer(text):
+        name = (m.group(1) or m.group(2) or "").strip()
+        name = re.sub(r"\s+(Her|His|and)$", "", name)
+        if name and name not in names and not re.match(r"(The|This|Lead|Inspectors?)\b", name):
+            names.append(name)
+    return names
+
+
+def addressees(text: str, area: str | None) -> list[Addressee]:
+    m = _LETTER.search(text[:6000])
+    if not m:
+        return []
+    block = text[:m.start()].split("\n")
+    out = []
+    for line in block:
+        s = line.strip()
+        if "," not in s or find_dates(s) or len(s) > 160:
+            continue
+        name, _, rest = s.partition(",")
+        parts = [p.strip() for p in rest.split(",") if p.strip()]
+        role = parts[0] if parts else ""
+        org = parts[-1] if len(parts) > 1 else rest.strip()
+        mentions = resolve.tag_agencies(s, area)
+        out.append(Addressee(name.strip(), role, org, mentions[0].agency_id if mentions else None))
+    return out

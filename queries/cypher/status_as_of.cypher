@@ -1,0 +1,12 @@
+// status_as_of — each finding's status on a date: its latest assessment dated on or before it (a reviewer's on ties); findings without one are left out
+// params: as_of, area
+MATCH (f:Statement)-[:HAS_ASSESSMENT]->(a:Assessment)
+WHERE (f.kind = 'recommendation' OR (f.kind = 'finding' AND f.polarity = 'weakness'))
+  AND a.as_of IS NOT NULL AND ($as_of = '' OR a.as_of <= $as_of)
+  AND ($area = '' OR f.area = $area)
+WITH f, max(a.as_of) AS latest
+MATCH (f)-[:HAS_ASSESSMENT]->(a:Assessment)
+WHERE a.as_of = latest
+WITH f, min(CASE WHEN a.set_by = 'person' THEN a.status END) AS reviewed, min(a.status) AS derived
+RETURN f.id AS finding, f.area AS area, coalesce(reviewed, derived) AS status
+ORDER BY area, finding
