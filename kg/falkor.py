@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,10 +27,21 @@ DEFAULT_GRAPH = "kg"
 RDB_FILE = "graph.rdb"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(low: int | None = None, high: int | None = None, host: str = "127.0.0.1") -> int:
+    """A port nothing listens on; within [low, high] when given (FalkorDB's BOLT_PORT
+    silently ignores values above 32767)."""
+    if low is None:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            return s.getsockname()[1]
+    for port in random.Random().sample(range(low, high + 1), min(200, high - low + 1)):
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+                return port
+            except OSError:
+                continue
+    raise StoreError(f"no free port between {low} and {high}")
 
 
 def _die_with_parent() -> None:
@@ -78,7 +90,7 @@ class FalkorServer:
                     "--dir", str(self.folder.resolve()), "--dbfilename", RDB_FILE, "--save", "",
                     "--appendonly", "no", "--daemonize", "no", "--loadmodule", module]
             if self.bolt:
-                self.bolt_port = free_port()
+                self.bolt_port = free_port(20000, 32767, host="0.0.0.0")
                 args += ["BOLT_PORT", str(self.bolt_port)]
             log = open(self.folder / "falkordb.log", "ab")
             try:
@@ -103,7 +115,7 @@ class FalkorServer:
                 if self.process.poll() is not None:
                     return f"redis-server exited with code {self.process.returncode}"
                 try:
-                    if client.ping():
+                    if client.ping() and (not self.bolt or self._bolt_listening()):
                         return ""
                 except redis.exceptions.BusyLoadingError:
                     pass
@@ -113,6 +125,11 @@ class FalkorServer:
             return f"no answer on port {self.port} after {self.startup_timeout:.0f} s"
         finally:
             client.close()
+
+    def _bolt_listening(self) -> bool:
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            return s.connect_ex(("127.0.0.1", self.bolt_port)) == 0
 
     def stop(self, save: bool = True) -> None:
         """Save the graph to the folder's RDB file (unless save=False) and end the process."""
