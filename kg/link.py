@@ -15,7 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+import snowballstemmer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from kg.ids import stable_id
 from kg.models import Assessment, Corpus, FollowUp, Recurrence, Statement
@@ -29,7 +30,6 @@ TOP_K = 6
 RECURRENCE_THRESHOLD = 0.45
 _TOO_SOON = re.compile(r"\b(too (?:soon|early) to|not yet (?:possible|able) to (?:evaluate|assess|measure)|early days)\b", re.I)
 
-_STOP = "english"
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,24 @@ def is_target(s: Statement) -> bool:
     return s.kind == "recommendation" or (s.kind == "finding" and s.polarity == "weakness")
 
 
+_WORD = re.compile(r"[a-z][a-z-]+")
+_STEMMER = snowballstemmer.stemmer("english")
+_STOPWORDS = frozenset(ENGLISH_STOP_WORDS) | {"children", "child", "young", "people", "families", "family", "local",
+                                              "authority", "practice", "services", "service", "work"}
+
+
+def stems(text: str) -> list[str]:
+    """Stemmed content words, so that "plans" meets "planning"."""
+    return _STEMMER.stemWords([w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS])
+
+
+def _analyse(text: str) -> list[str]:
+    words = stems(text)
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
 def _vectoriser() -> TfidfVectorizer:
-    return TfidfVectorizer(stop_words=_STOP, ngram_range=(1, 2), sublinear_tf=True, min_df=1,
-                           token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z-]+\b")
+    return TfidfVectorizer(analyzer=_analyse, sublinear_tf=True, min_df=1)
 
 
 def _jaccard(a: list[str], b: list[str]) -> float:

@@ -443,6 +443,8 @@ def _py_rdflib(term) -> object:
 
 
 def _resolve(name_or_text: str, params: dict[str, str] | None) -> tuple[str, dict[str, str]]:
+    """Query text and {variable: value}: a named query's parameter NAME binds ?param_NAME,
+    a missing one is "" (any); in ad-hoc text each key binds the variable of that name."""
     import queries
 
     params = dict(params or {})
@@ -452,10 +454,8 @@ def _resolve(name_or_text: str, params: dict[str, str] | None) -> tuple[str, dic
         if unknown:
             raise QueryError(f"{q.name}: unknown parameter(s) {sorted(unknown)}; "
                              f"it takes: {', '.join(q.params) or 'none'}")
-        for p in q.params:
-            params.setdefault(p, "")
-        return q.text, params
-    return name_or_text, params
+        return q.text, {f"param_{p}": str(params.get(p, "")) for p in q.params}
+    return name_or_text, {k: str(v) for k, v in params.items()}
 
 
 def query_dataset(ds: Dataset, name_or_text: str, params: dict[str, str] | None = None
@@ -466,8 +466,9 @@ def query_dataset(ds: Dataset, name_or_text: str, params: dict[str, str] | None 
         result = ds.query(text, initBindings={k: Literal(str(v)) for k, v in params.items()})
     except Exception as e:
         raise QueryError(f"{name_or_text}: {e}") from e
-    columns = [str(v) for v in result.vars]
-    return columns, [tuple(_py_rdflib(row[i]) for i in range(len(columns))) for row in result]
+    keep = [i for i, v in enumerate(result.vars) if not str(v).startswith("param_")]
+    columns = [str(result.vars[i]) for i in keep]
+    return columns, [tuple(_py_rdflib(row[i]) for i in keep) for row in result]
 
 
 class RDFStore:
@@ -568,7 +569,7 @@ class RDFStore:
             raise QueryError(f"{name_or_text}: {e}") from e
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError(f"{name_or_text}: only SELECT queries give a table")
-        columns = [v.value for v in result.variables]
+        columns = [v.value for v in result.variables if not v.value.startswith("param_")]
         return columns, [tuple(_py(sol[c]) for c in columns) for sol in result]
 
     def to_dataset(self) -> Dataset:

@@ -130,8 +130,11 @@ def clean(text: str) -> Cleaned:
                     pending_break = None
                     prev_len = len(body.strip())
                     continue
-                short = prev_len < 0.7 * full and (chars[:1].isupper() or chars[:1].isdigit())
-                emit("\n" if short else " ", ln.start - 1)
+                starts_upper = chars[:1].isupper() or chars[:1].isdigit()
+                short = prev_len < 0.7 * full and starts_upper
+                heading = (starts_upper and bool(_END.search(tail)) and len(chars) < 0.7 * full
+                           and not chars.endswith((".", ",", ";")))
+                emit("\n" if short or heading else " ", ln.start - 1)
             elif joinable:
                 emit(" ", pending_break if pending_break is not None else ln.start - 1)
             else:

@@ -12,20 +12,28 @@ POSITIVE = [
     r"good", r"very good", r"strong(?:ly)?", r"strength(?:s|ened)?", r"effective(?:ly)?", r"robust(?:ly)?",
     r"timely", r"well[- ](?:\w+)", r"clear(?:ly)?", r"appropriate(?:ly)?", r"comprehensive(?:ly)?",
     r"thorough(?:ly)?", r"positive(?:ly)?", r"improved", r"improvements?", r"improving", r"excellent",
-    r"outstanding", r"exemplary", r"proactive(?:ly)?", r"skilled", r"skilful(?:ly)?", r"skilfully", r"creative(?:ly)?",
+    r"outstanding", r"exemplary", r"proactive(?:ly)?", r"skilled", r"skilful(?:ly)?", r"creative(?:ly)?",
     r"confident(?:ly)?", r"consistent(?:ly)?", r"sound", r"purposeful(?:ly)?", r"high[- ]quality", r"child[- ]cent(?:red|ered)",
-    r"detailed", r"benefits? from", r"impressive", r"valuable", r"successful(?:ly)?", r"swift(?:ly)?",
-    r"prompt(?:ly)?", r"sensitive(?:ly)?", r"committed", r"ambitious", r"accurate(?:ly)?", r"insightful",
-    r"helpful", r"supportive", r"responsive", r"tenacious(?:ly)?", r"diligent(?:ly)?", r"embedded", r"stable",
-    r"secure[sd]?", r"increased", r"better", r"progress", r"mature", r"rigorous(?:ly)?", r"culture of",
+    r"benefits? from", r"impressive", r"valuable", r"successful(?:ly)?", r"swift(?:ly)?",
+    r"prompt(?:ly)?", r"sensitive(?:ly)?", r"ambitious", r"accurate(?:ly)?", r"insightful",
+    r"helpful", r"supportive", r"responsive", r"tenacious(?:ly)?", r"diligent(?:ly)?", r"mature", r"rigorous(?:ly)?",
     r"is a strength", r"are a strength", r"significant strength", r"positive development", r"well established",
-    r"ensures?", r"enables?", r"helps?", r"safe", r"reduc(?:ed|ing) (?:risk|harm)", r"thoughtful(?:ly)?",
-    r"meaningful", r"careful(?:ly)?", r"knowledgeable", r"determined", r"decisive(?:ly)?", r"focused",
+    r"reduc(?:ed|ing) (?:risk|harm)", r"thoughtful(?:ly)?", r"meaningful", r"careful(?:ly)?", r"knowledgeable",
+    r"decisive(?:ly)?", r"respectful(?:ly)?", r"routinely", r"quickly", r"pertinent", r"manageable", r"reflective",
+    r"holistic", r"enthused", r"enjoy", r"understood", r"productive", r"relentless(?:ly)?", r"empathy", r"kindness",
+    r"high morale", r"morale is high", r"palpable", r"actively", r"traction", r"warmly", r"proud", r"readiness",
+    r"systematic(?:ally)?", r"sincere", r"genuine(?:ly)?",
+]
+WEAK_POSITIVE = [
+    r"usually", r"planned", r"regular(?:ly)?", r"informed", r"proportionate", r"ensures?", r"enables?", r"helps?",
+    r"safe", r"stable", r"increased", r"better", r"progress", r"culture of", r"focused", r"evident", r"evidenced",
+    r"increasingly", r"in place", r"achieved", r"committed", r"determined", r"detailed", r"embedded", r"secure[sd]?",
+    r"understand", r"sought", r"invested", r"oversee", r"endeavour",
 ]
 NEGATIVE = [
     r"weak(?:ness|nesses|er)?", r"poor(?:ly)?", r"inadequate(?:ly)?", r"ineffective(?:ly)?", r"insufficient(?:ly)?",
     r"inconsistent(?:ly)?", r"variable", r"variability", r"lack(?:s|ing|ed)?", r"limited", r"underdeveloped",
-    r"unclear", r"gaps?", r"concerns?", r"concerning", r"fail(?:s|ed|ing|ure|ures)?", r"delays?", r"delayed", r"drift",
+    r"unclear", r"gaps?", r"concerning", r"would benefit from", r"fail(?:s|ed|ing|ure|ures)?", r"delays?", r"delayed", r"drift",
     r"too (?:slow|long|many|few|early|late|variable|much|often|narrow|focused|reliant|high|low)", r"slow", r"backlogs?",
     r"over-reliance", r"overreliance", r"absence of", r"absent", r"missed", r"shortfalls?", r"deficits?",
     r"problems?", r"problematic", r"unable", r"declined?", r"deteriorat\w+", r"worse", r"overdue", r"rarely",
@@ -36,21 +44,25 @@ NEGATIVE = [
     r"more work is needed", r"further work is (?:needed|required)", r"needs? to (?:improve|be improved|be strengthened)",
     r"requires? improvement", r"room for improvement", r"too soon", r"remains? (?:a concern|weak|inconsistent|variable|poor|limited)",
     r"(?:is|are) still", r"continues? to be (?:a concern|weak|inconsistent|variable|poor|limited)", r"not all",
-    r"few", r"infrequent(?:ly)?", r"ineffectual", r"superficial", r"unsafe", r"at risk of harm", r"vacanc(?:y|ies)",
+    r"few", r"infrequent(?:ly)?", r"ineffectual", r"superficial", r"unsafe", r"vacanc(?:y|ies)",
     r"turnover", r"high numbers? of agency", r"without", r"neither", r"nor",
     r"minimal", r"disproportionate", r"misunderst\w+", r"confus\w+", r"unaware", r"unnecessary", r"unnecessarily",
     r"hampers?", r"hinders?", r"undermines?", r"struggl\w+", r"difficult(?:y|ies)",
+    r"more to do", r"rather than", r"too much", r"under-(?:developed|utilised|used)", r"reactive", r"room for", r"remains? (?:a |an )?(?:considerable |significant |key |major )?(?:issue|challenge|concern|priority)",
+    r"remains? (?:very )?high", r"remains? low", r"fluctuat\w+", r"not evidenced", r"not in place",
 ]
 _NEGATORS = r"(?:not|never|no|insufficiently|less|neither|nor|without|lack of|not always|not consistently|not sufficiently|not yet)"
 _POS = re.compile(r"\b(" + "|".join(POSITIVE) + r")\b", re.I)
+_WEAK_POS = re.compile(r"\b(" + "|".join(WEAK_POSITIVE) + r")\b", re.I)
 _NEG = re.compile(r"\b(" + "|".join(NEGATIVE) + r")\b", re.I)
 _NEGATED = re.compile(rf"\b{_NEGATORS}\s+(?:\w+\s+){{0,2}}$", re.I)
 _CONCESSIVE = re.compile(r"^(although|while|whilst|despite|notwithstanding|even though|though)\b[^,;]{3,}[,;]\s*", re.I)
 _BUT = re.compile(r"[,;]\s*(?:but|however|although|yet)\b,?\s*", re.I)
 _METHOD = re.compile(
-    r"^(inspectors?|this (?:letter|report|visit|inspection|joint inspection)|the (?:jtai|visit|inspection) (?:also )?(?:included|focused|considered|evaluated)|"
+    r"^(inspectors? (?:also )?(?:considered|met|spoke|looked|reviewed|evaluated|tracked|sampled|examined|visited|talked|read|"
+    r"focused|scrutinised|held|observed|undertook|carried|analysed|gathered|discussed)|this (?:letter|report|visit|inspection|joint inspection)|the (?:jtai|visit|inspection) (?:also )?(?:included|focused|considered|evaluated)|"
     r"during (?:the|this) (?:visit|inspection)|in this inspection|we (?:looked|considered|evaluated|met|spoke)|"
-    r"a range of evidence|between \d|on \d|the inspectors?|ofsted|this group of children|it is (?:also )?(?:important|worth))",
+    r"a range of evidence|between \d|on \d|the inspectors? (?:considered|met|spoke|looked|reviewed|evaluated)|ofsted|this group of children|it is (?:also )?(?:important|worth))",
     re.I,
 )
 STRONG_POSITIVE = re.compile(
@@ -71,7 +83,7 @@ class Judgement:
 
     @property
     def evaluative(self) -> bool:
-        return self.positive + self.negative >= 1
+        return self.positive + self.negative >= 0.5
 
     @property
     def polarity(self) -> str | None:
@@ -86,19 +98,34 @@ def _score(text: str, weight: float, j: Judgement) -> None:
         j.negative += weight
         j.cues.append(f"-{m.group(0).lower()}")
         neg_spans.append((m.start(), m.end()))
-    for m in _POS.finditer(text):
-        if any(a <= m.start() < b for a, b in neg_spans):
-            continue
-        if _NEGATED.search(text[max(0, m.start() - 40):m.start()]):
-            continue  # "not effective": the negator already counted
-        j.positive += weight
-        j.cues.append(f"+{m.group(0).lower()}")
+    for rx, w in ((_POS, weight), (_WEAK_POS, weight * 0.5)):
+        for m in rx.finditer(text):
+            if any(a <= m.start() < b for a, b in neg_spans):
+                continue
+            if _NEGATED.search(text[max(0, m.start() - 40):m.start()]):
+                continue  # "not effective": the negator already counted
+            j.positive += w
+            j.cues.append(f"+{m.group(0).lower()}")
+
+
+_DOMAIN = [
+    (re.compile(r"\bwithout (?:undue |unnecessary |any )?delay\b", re.I), "promptly"),
+    (re.compile(r"\b(child protection|safeguarding|welfare|presenting|initial|parental|emerging) (concerns?|issues?|risks?)\b", re.I), r"\1 matters"),
+    (re.compile(r"\b(so that|to ensure that|in order to|to prevent|to avoid|to reduce)\b.*$", re.I), ""),
+]
+
+
+def _domain(text: str) -> str:
+    """Neutralise domain phrases that look evaluative but are not ("child protection concerns")."""
+    for rx, repl in _DOMAIN:
+        text = rx.sub(repl, text)
+    return text
 
 
 def judge(sentence: str) -> Judgement:
     """Polarity cues of a sentence; "Although X, Y" and "X, but Y" are judged mainly by Y."""
     j = Judgement()
-    text = sentence.strip()
+    text = _domain(sentence.strip())
     m = _CONCESSIVE.match(text)
     if m:
         _score(text[:m.end()], 0.3, j)
@@ -111,6 +138,17 @@ def judge(sentence: str) -> Judgement:
         return j
     _score(text, 1.0, j)
     return j
+
+
+_CONSEQUENCE = re.compile(
+    r"^(this|these|which|that) (?:means?|meant|ensures?|leads?|led|prevents?|hinders?|limits?|results?|includes?|enables?|"
+    r"helps?|allows?|supports?|provides?|gives?|has led|has resulted|is because|was reflected)\b|"
+    r"^(thus|therefore|consequently|for example|for instance)\b", re.I)
+
+
+def is_consequence(sentence: str) -> bool:
+    """Sentences that only explain or illustrate the judgement before them ("This means that…")."""
+    return bool(_CONSEQUENCE.match(sentence.strip().lstrip("•").strip()))
 
 
 def is_method(sentence: str) -> bool:

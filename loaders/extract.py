@@ -9,7 +9,7 @@ from kg import resolve
 from kg.ids import normalise, stable_id
 from kg.models import Document, Inspection, Reference, Span, Statement, Statistic
 from loaders.clean import Cleaned, clean
-from loaders.cues import is_method, judge
+from loaders.cues import is_consequence, is_method, judge
 from loaders.dates import find_dates, month_year
 from loaders.metadata import Described, describe
 from loaders.read import RawText
@@ -31,6 +31,10 @@ _ACTION = re.compile(
     r"\bwe (?:have )?(?:established|introduced|developed|implemented|launched|appointed|recruited|secured|created|"
     r"delivered|set up|put in place|commissioned|agreed|reviewed|revised|held|trained|completed|strengthened|"
     r"produced|rolled out|updated|undertook|carried out)\b", re.I)
+_DONE = re.compile(
+    r"^(?:we\s+)?(introduced|developed|established|implemented|launched|appointed|recruited|created|delivered|set up|"
+    r"held|trained|completed|reviewed|revised|produced|rolled out|running|commissioned|enhanced|secured|agreed|"
+    r"updated|strengthened|embedded|ran|hosted|published|circulated|refreshed|co-located|re-?launched)\b", re.I)
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?%")
 _COMPARE = re.compile(
     r"(?:an? )?(increase|decrease|rise|fall|reduction|up|down|compared|improvement|drop)\w*\s+(?:from|on|to|with)\s+(?:\w+\s+){0,3}?(\d+(?:\.\d+)?)\s?%?",
@@ -139,31 +143,29 @@ def _is_table_junk(sentence: str) -> bool:
 
 def _classify(sentence: str, section: str, rec_section: bool, unit: Unit, inspection_doc: bool):
     """-> (kind, polarity, statistic) or (None, None, None) for a sentence that is no statement."""
-    if is_method(sentence):
+    if is_method(sentence) or (is_consequence(sentence) and not rec_section):
         return None, None, None
     j = judge(sentence)
     if inspection_doc:
         if rec_section or (_SHOULD.search(sentence) and not re.match(r"(this|it|there)\b", sentence, re.I)
                            and j.positive <= j.negative):
             return "recommendation", None, None
-        if not j.evaluative:
+        prior = 1 if _STRENGTH_SECTION.search(section) else -1 if _WEAKNESS_SECTION.search(section) else 0
+        if not j.evaluative and not prior:
             return None, None, None
-        polarity = j.polarity
-        if j.positive == j.negative:
-            polarity = "strength" if _STRENGTH_SECTION.search(section) else "weakness"
-        return "finding", polarity, None
+        pos, neg = j.positive + 0.75 * (prior > 0), j.negative + 0.75 * (prior < 0)
+        return "finding", "strength" if pos > neg else "weakness", None
     stat = _statistic(sentence)
     if stat is not None:
         return "statistic", None if stat.direction is None else ("strength" if j.positive >= j.negative else "weakness"), stat
-    if _ACTION.search(sentence):
+    if _ACTION.search(sentence) or _DONE.match(sentence):
         return "action", None, None
+    if _STRENGTH_SECTION.search(section) and j.positive >= j.negative:
+        return "evidence", "strength", None
+    if _WEAKNESS_SECTION.search(section) and j.negative >= j.positive:
+        return "evidence", "weakness", None
     if j.evaluative:
-        polarity = j.polarity
-        if _STRENGTH_SECTION.search(section) and j.positive >= j.negative:
-            polarity = "strength"
-        elif _WEAKNESS_SECTION.search(section) and j.negative >= j.positive:
-            polarity = "weakness"
-        return "evidence", polarity, None
+        return "evidence", j.polarity, None
     return None, None, None
 
 

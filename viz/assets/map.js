@@ -1,0 +1,171 @@
+/* Draws one map page from the JSON in #kg-data with vis-network (physics off, positions given).
+   Every piece of text reaches the page through textContent, never innerHTML. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("kg-data").textContent);
+  var OPEN = { persists: 1, progress: 1, no_evidence: 1 };
+  var label = {}, colour = {};
+  data.statuses.forEach(function (s) { label[s[0]] = s[1]; colour[s[0]] = s[2]; });
+  var national = data.view.kind === "national";
+  var form = document.getElementById("filters");
+  var countEl = document.getElementById("count");
+
+  function tip(info) {
+    var d = document.createElement("div");
+    d.className = "kg-tip";
+    info.forEach(function (p) {
+      var row = document.createElement("div");
+      if (p[0]) { var b = document.createElement("b"); b.textContent = p[0] + ":"; row.appendChild(b); }
+      var s = document.createElement("span");
+      s.textContent = p[1];
+      if (p[0] === "Quote") s.className = "q";
+      row.appendChild(s);
+      d.appendChild(row);
+    });
+    return d;
+  }
+
+  /* The same rule as kg.link.current(as_of): among assessments dated on or before the date,
+     the latest wins, and a reviewer's wins over the software's on the same date. */
+  function statusAt(hist, date) {
+    var best = null, bd = "", bp = 0;
+    hist.forEach(function (h) {
+      if (h[0] && h[0] > date) return;
+      var d = h[0] || "", p = h[2] ? 1 : 0;
+      if (best === null || d > bd || (d === bd && p >= bp)) { best = h; bd = d; bp = p; }
+    });
+    return best ? best[1] : null;
+  }
+
+  ["area", "agency", "theme"].forEach(function (k) {
+    var sel = form.elements[k];
+    (data.options[k] || []).forEach(function (o) {
+      var opt = document.createElement("option");
+      opt.value = o[0]; opt.textContent = o[1];
+      sel.appendChild(opt);
+    });
+    if (data.view.kind === k) { sel.value = data.view.id; sel.disabled = true; }
+  });
+
+  data.nodes.forEach(function (n) { if (n.info) n.title = tip(n.info); });
+  var nodes = new vis.DataSet(data.nodes);
+  var edges = new vis.DataSet(data.edges);
+  var big = data.nodes.length > 800;
+  var options = {
+    physics: false,
+    layout: { improvedLayout: false },
+    interaction: { hover: true, tooltipDelay: 120, hideEdgesOnDrag: big, hideEdgesOnZoom: big, keyboard: false },
+    nodes: { borderWidth: 1, font: { size: 12, color: "#1d2733" } },
+    edges: {
+      smooth: false, width: 1,
+      color: { color: "#c3cad2", highlight: "#1f3a5f", hover: "#1f3a5f" },
+      font: { size: national ? 12 : 8, align: "middle", color: "#4a5663", strokeWidth: 3 },
+      scaling: { min: 1, max: 12, label: { enabled: false } }
+    }
+  };
+  var container = document.getElementById("network");
+  var network = new vis.Network(container, { nodes: nodes, edges: edges }, options);
+
+  network.on("click", function (p) {
+    if (!p.nodes.length) return;
+    var n = nodes.get(p.nodes[0]);
+    if (n && n.url) window.location.href = n.url;
+  });
+  network.on("hoverNode", function (p) { var n = nodes.get(p.node); container.style.cursor = n && n.url ? "pointer" : "default"; });
+  network.on("blurNode", function () { container.style.cursor = "default"; });
+
+  function read() {
+    var st = {};
+    Array.prototype.forEach.call(document.querySelectorAll("input[name=status]"), function (c) { st[c.value] = c.checked; });
+    return { area: form.elements.area.value, agency: form.elements.agency.value, theme: form.elements.theme.value,
+             date: form.elements.date.value, statuses: st };
+  }
+
+  function matches(r, f, st) {
+    return !!st && f.statuses[st] && (!f.date || !r.date || r.date <= f.date) &&
+      (!f.area || r.area === f.area) && (!f.agency || r.agencies.indexOf(f.agency) >= 0) &&
+      (!f.theme || r.themes.indexOf(f.theme) >= 0);
+  }
+
+  function applyDetail(f) {
+    var up = [], visible = {}, hubs = {}, shown = 0, total = 0;
+    data.nodes.forEach(function (n) {
+      if (n.role !== "target") return;
+      total++;
+      var st = f.date ? statusAt(n.hist, f.date) : n.status;
+      var show = matches(n, f, st);
+      if (show) { visible[n.id] = 1; shown++; n.agencies.forEach(function (a) { hubs["agency:" + a] = 1; }); }
+      var info = n.info.map(function (p) {
+        return p[0] === "Status" ? ["Status", st ? label[st] + (f.date ? " (as of " + f.date + ")" : "") : "not yet found"] : p;
+      });
+      up.push({ id: n.id, hidden: !show, color: st ? colour[st] : "#cccccc", title: tip(info) });
+    });
+    data.nodes.forEach(function (n) {
+      if (n.role === "agency") up.push({ id: n.id, hidden: !hubs[n.id] });
+      else if (n.role === "evidence") {
+        var on = n.targets.some(function (t) { return visible[t]; }) && (!f.date || !n.date || n.date <= f.date);
+        up.push({ id: n.id, hidden: !on });
+      }
+    });
+    nodes.update(up);
+    countEl.textContent = "Showing " + shown + " of " + total + " findings";
+    return shown;
+  }
+
+  function applyNational(f) {
+    var counts = {}, byNode = {}, n = 0;
+    function add(key, st) { var c = counts[key] || (counts[key] = {}); c[st] = (c[st] || 0) + 1; }
+    data.records.forEach(function (r) {
+      var st = f.date ? statusAt(r.hist, f.date) : r.status;
+      if (!matches(r, f, st)) return;
+      n++;
+      r.types.forEach(function (t) { r.themes.forEach(function (th) { add(t + "|" + th, st); }); });
+    });
+    var eu = [];
+    data.edges.forEach(function (e) {
+      var c = counts[e.id] || {}, open = 0, all = 0;
+      Object.keys(c).forEach(function (s) { all += c[s]; if (OPEN[s]) open += c[s]; });
+      [e.from, e.to].forEach(function (k) {
+        var b = byNode[k] || (byNode[k] = {});
+        Object.keys(c).forEach(function (s) { b[s] = (b[s] || 0) + c[s]; });
+      });
+      eu.push({ id: e.id, hidden: all === 0, label: open + " open / " + all, value: open,
+                color: c.persists ? colour.persists : "#888888" });
+    });
+    edges.update(eu);
+    var nu = [];
+    data.nodes.forEach(function (node) {
+      var b = byNode[node.id] || {}, info = [node.info[0]], any = 0;
+      data.statuses.forEach(function (s) { info.push([s[1], String(b[s[0]] || 0)]); any += b[s[0]] || 0; });
+      nu.push({ id: node.id, hidden: any === 0, title: tip(info) });
+    });
+    nodes.update(nu);
+    countEl.textContent = "Counting " + n + " of " + data.records.length + " findings";
+    return n;
+  }
+
+  function apply() {
+    var f = read();
+    var shown = national ? applyNational(f) : applyDetail(f);
+    var ids = nodes.getIds({ filter: function (x) { return !x.hidden; } });
+    if (ids.length) network.fit({ nodes: ids, animation: false });
+    return shown;
+  }
+
+  form.addEventListener("change", apply);
+  document.querySelector(".legend").addEventListener("change", apply);
+  document.getElementById("reset").addEventListener("click", function () {
+    ["area", "agency", "theme"].forEach(function (k) { if (!form.elements[k].disabled) form.elements[k].value = ""; });
+    form.elements.date.value = "";
+    Array.prototype.forEach.call(document.querySelectorAll("input[name=status]"), function (c) { c.checked = true; });
+    apply();
+  });
+
+  window.kg = {
+    network: network, nodes: nodes, edges: edges, apply: apply, statusAt: statusAt,
+    visibleCount: function () { return nodes.get({ filter: function (x) { return !x.hidden; } }).length; }
+  };
+  window.network = network;
+  network.once("afterDrawing", function () { document.body.setAttribute("data-drawn", String(Math.round(performance.now()))); });
+  apply();
+})();

@@ -1,0 +1,315 @@
+"""Maps of findings, agencies and evidence for leaders: offline vis-network pages.
+
+Layout: ``out/maps`` (these pages) beside ``out/site`` (the tracker, `viz.site.write_site`); a
+finding node links to ``../site/finding/<id>.html``.  Each page is a small HTML file written from
+`viz/assets/map.html`; the data go in a ``<script type="application/json">`` element (every
+``<``, ``>`` and ``&`` escaped, so document text cannot end it), and ``lib/map.js`` builds the
+network with physics off from positions computed here (`viz.layout`).  vis-network's JS and CSS
+are copied from the pyvis package into ``maps/lib/``: nothing loads from the network.
+
+Views: one area, one agency across areas, one theme, and a national overview that aggregates
+(agency type x theme, with counts by status) instead of drawing every finding.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Literal
+
+from kg.models import Corpus
+from viz.common import (OPEN_STATUSES, RELATION_COLOURS, STATUS_COLOURS, STATUS_LABELS, STATUS_ORDER, Model,
+                        build_model, script_json, slug)
+from viz.layout import hub_layout
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "assets"
+SITE = "../site"
+HUB_COLOUR = "#1f3a5f"
+EVIDENCE_COLOURS = {"evidence": "#6baed6", "statistic": "#9ecae1", "action": "#8e6bbf",
+                    "finding": "#6baed6", "recommendation": "#6baed6"}
+ViewKind = Literal["area", "agency", "theme", "national"]
+
+
+@dataclass(frozen=True)
+class View:
+    kind: ViewKind
+    id: str | None = None
+
+    @classmethod
+    def parse(cls, view: "View | str") -> "View":
+        """`View`, or a string: 'national', 'area:haringey', 'agency:haringey/ccg', 'theme:neglect'."""
+        if isinstance(view, View):
+            return view
+        kind, _, id = view.partition(":")
+        if kind not in ("area", "agency", "theme", "national"):
+            raise ValueError(f"unknown view {view!r}: use national, area:ID, agency:ID or theme:ID")
+        return cls(kind, id or None)  # type: ignore[arg-type]
+
+    @property
+    def file(self) -> str:
+        return "national.html" if self.kind == "national" else f"{self.kind}-{slug(self.id or '')}.html"
+
+
+def vis_lib_dir() -> Path:
+    """vis-network 9.1.2 as shipped inside the pyvis package (no download needed)."""
+    try:
+        import pyvis
+    except ImportError as e:  # pragma: no cover
+        raise ImportError("maps need the vis-network files shipped with pyvis: pip install pyvis") from e
+    base = Path(pyvis.__file__).parent
+    for cand in (base / "lib" / "vis-9.1.2", base / "templates" / "lib" / "vis-9.1.2"):
+        if (cand / "vis-network.min.js").exists():
+            return cand
+    raise FileNotFoundError(f"vis-network.min.js not found under {base}")
+
+
+def _in_view(model: Model, view: View) -> list[dict]:
+    if view.kind == "area":
+        return [r for r in model.rows if r["area"] == view.id]
+    if view.kind == "agency":
+        return [r for r in model.rows if view.id in r["agencies"]]
+    if view.kind == "theme":
+        return [r for r in model.rows if view.id in r["themes"]]
+    return list(model.rows)
+
+
+def _doc_info(model: Model, doc_id: str) -> str:
+    d = model.docs.get(doc_id)
+    return f"{d.title} ({d.file})" if d else doc_id
+
+
+def to_vis(corpus: Corpus, view: View | str, as_of: str | None = None,
+           model: Model | None = None) -> tuple[list[dict], list[dict]]:
+    """The vis-network nodes and edges of one view (positions included), as plain dicts.
+
+    Built from `kg.export.finding_rows` (statuses from `kg.link.current`).  `kg.pg.to_networkx`
+    is not used: it builds the whole property graph (documents, references, assessments…) on
+    every call, while a view needs only a few hundred rows of it."""
+    view = View.parse(view)
+    model = model or build_model(corpus, as_of)
+    if view.kind == "national":
+        return _national(model)
+    rows = _in_view(model, view)
+    targets = {r["id"]: r for r in rows}
+    open_by_agency: Counter = Counter()
+    for r in rows:
+        for a in r["agencies"]:
+            open_by_agency[a] += r["status"] in OPEN_STATUSES
+    hub_ids = sorted({a for r in rows for a in r["agencies"]})
+    nodes: list[dict] = []
+    edges: list[dict] = []
+    hub_size = {a: min(14 + 4 * open_by_agency[a] ** 0.5, 60) for a in hub_ids}
+    for a in hub_ids:
+        total = sum(a in r["agencies"] for r in rows)
+        nodes.append({"id": "agency:" + a, "role": "agency", "agency": a, "label": model.agency_label(a),
+                      "shape": "dot", "size": round(hub_size[a], 1), "color": HUB_COLOUR,
+                      "font": {"size": 20, "strokeWidth": 5, "strokeColor": "#ffffff", "face": "system-ui, sans-serif"},
+                      "url": f"{SITE}/agency/{slug(a)}.html",
+                      "info": [["Agency", model.agency_label(a)], ["Type", model.agency_type(a)],
+                               ["Open findings here", str(open_by_agency[a])], ["All findings here", str(total)]]})
+    satellites: dict[str, list[str]] = {}
+    evidence: dict[str, dict] = {}
+    for r in rows:
+        for a in r["agencies"]:
+            edges.append({"from": "agency:" + a, "to": r["id"], "label": "concerns", "role": "concerns"})
+        sats = []
+        for f in r["followups"]:
+            if f["reviewed"] == "rejected":
+                continue
+            e = f["evidence"]
+            edges.append({"from": e, "to": r["id"], "label": f["relation"], "role": "followup",
+                          "relation": f["relation"], "arrows": "to", "dashes": f["relation"] == "mentions",
+                          "color": RELATION_COLOURS.get(f["relation"], "#999"), "width": 1 + 2 * float(f["score"])})
+            if e in targets:
+                continue
+            sats.append(e)
+            ev = evidence.setdefault(e, {"id": e, "targets": [], "relations": [], "f": f})
+            ev["targets"].append(r["id"])
+            ev["relations"].append(f"{f['relation']} ({float(f['score']):.2f})")
+        satellites[r["id"]] = sats
+    for r in rows:
+        st = r["status"]
+        kind = r["kind"]
+        nodes.append({
+            "id": r["id"], "role": "target", "kind": kind, "status": st, "shape": "dot" if kind == "finding" else "triangle",
+            "size": 11, "color": STATUS_COLOURS[st], "url": f"{SITE}/finding/{slug(r['id'])}.html",
+            "area": r["area"], "agencies": r["agencies"], "themes": r["themes"], "date": r["date"],
+            "hist": model.history.get(r["id"], []),
+            "info": [["Kind", "recommendation" if kind == "recommendation" else "weakness"], ["Quote", r["quote"]],
+                     ["Document", _doc_info(model, r["document"])], ["Date", r["date"] or "?"],
+                     ["Status", STATUS_LABELS[st]], ["Confidence", f"{r['confidence']:.2f}"],
+                     ["Agencies", "; ".join(r["agency_labels"]) or "none named"],
+                     ["Themes", "; ".join(model.theme_label(t) for t in r["themes"]) or "none"],
+                     ["", "Click to open the trace"]]})
+    for e, ev in evidence.items():
+        s = model.stmts[e]
+        nodes.append({"id": e, "role": "evidence", "kind": s.kind, "shape": "square" if s.kind == "action" else "diamond",
+                      "size": 6, "color": EVIDENCE_COLOURS.get(s.kind, "#6baed6"), "date": s.date,
+                      "targets": ev["targets"], "url": f"{SITE}/document/{slug(s.doc)}.html#{slug(e)}",
+                      "info": [["Kind", s.kind], ["Quote", s.span.quote], ["Document", _doc_info(model, s.doc)],
+                               ["Date", s.date or "?"], ["Relation", "; ".join(ev["relations"])]]})
+    ids = set(targets)
+    for rc in model.corpus.recurrences:
+        if rc.a in ids and rc.b in ids:
+            edges.append({"from": rc.a, "to": rc.b, "label": "recurs", "role": "recurs", "dashes": True,
+                          "color": "#7b3294"})
+    pos = hub_layout({"agency:" + a: open_by_agency[a] for a in hub_ids},
+                     {r["id"]: tuple("agency:" + a for a in r["agencies"]) for r in rows}, satellites,
+                     {"agency:" + a: hub_size[a] for a in hub_ids})
+    for n in nodes:
+        n["x"], n["y"] = pos.get(n["id"], (0.0, 0.0))
+    for i, e in enumerate(edges):
+        e["id"] = f"e{i}"
+    return nodes, edges
+
+
+def national_counts(model: Model) -> dict[tuple[str, str], Counter]:
+    """(agency type, theme) -> Counter of statuses; a finding counts once per distinct type."""
+    out: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for r in model.rows:
+        for t in sorted({model.agency_type(a) for a in r["agencies"]}):
+            for th in r["themes"]:
+                out[(t, th)][r["status"]] += 1
+    return out
+
+
+def _national(model: Model) -> tuple[list[dict], list[dict]]:
+    counts = national_counts(model)
+    types = sorted({t for t, _ in counts})
+    themes = sorted({th for _, th in counts})
+    by_type: dict[str, Counter] = defaultdict(Counter)
+    by_theme: dict[str, Counter] = defaultdict(Counter)
+    for (t, th), c in counts.items():
+        by_type[t].update(c)
+        by_theme[th].update(c)
+
+    def size(c: Counter) -> float:
+        return round(min(10 + 3 * sum(c[s] for s in OPEN_STATUSES) ** 0.5, 55), 1)
+
+    def info(name: str, c: Counter) -> list[list[str]]:
+        return [["", name]] + [[STATUS_LABELS[s], str(c[s])] for s in STATUS_ORDER] + \
+            [["Note", "links count finding × type × theme pairs"]]
+    nodes = []
+    gap = 70
+    for i, t in enumerate(types):
+        nodes.append({"id": "type:" + t, "role": "type", "agencyType": t, "label": t, "shape": "dot", "size": size(by_type[t]),
+                      "color": HUB_COLOUR, "x": -450, "y": (i - (len(types) - 1) / 2) * gap * 1.6,
+                      "font": {"size": 16, "strokeWidth": 4, "strokeColor": "#ffffff"},
+                      "info": info(f"Agency type: {t}", by_type[t])})
+    for i, th in enumerate(themes):
+        nodes.append({"id": "theme:" + th, "role": "theme", "theme": th, "label": model.theme_label(th), "shape": "box",
+                      "color": "#fff4d6", "x": 450, "y": (i - (len(themes) - 1) / 2) * gap * 0.75,
+                      "url": f"theme-{slug(th)}.html", "info": info(f"Theme: {model.theme_label(th)}", by_theme[th])})
+    edges = []
+    for (t, th), c in sorted(counts.items()):
+        total = sum(c.values())
+        open_ = sum(c[s] for s in OPEN_STATUSES)
+        edges.append({"id": f"{t}|{th}", "from": "type:" + t, "to": "theme:" + th, "role": "count",
+                      "counts": {s: c[s] for s in STATUS_ORDER}, "label": f"{open_} open / {total}",
+                      "value": open_, "width": round(1 + 1.5 * open_ ** 0.5, 1),
+                      "color": STATUS_COLOURS["persists"] if c["persists"] else "#888888"})
+    return nodes, edges
+
+
+def _records(model: Model) -> list[dict]:
+    """What the national page re-aggregates when a filter changes."""
+    return [{"id": r["id"], "area": r["area"], "agencies": r["agencies"], "themes": r["themes"],
+             "types": sorted({model.agency_type(a) for a in r["agencies"]}), "date": r["date"],
+             "status": r["status"], "hist": model.history.get(r["id"], [])} for r in model.rows]
+
+
+def _options(model: Model, view: View, nodes: list[dict]) -> dict:
+    targets = [n for n in nodes if n.get("role") == "target"]
+    if view.kind == "national":
+        areas = sorted({r["area"] for r in model.rows if r["area"]})
+        agencies = sorted({a for r in model.rows for a in r["agencies"]})
+        themes = sorted({t for r in model.rows for t in r["themes"]})
+    else:
+        areas = sorted({n["area"] for n in targets if n["area"]})
+        agencies = sorted({a for n in targets for a in n["agencies"]})
+        themes = sorted({t for n in targets for t in n["themes"]})
+    return {"area": [[a, model.area_label(a)] for a in areas],
+            "agency": [[a, model.agency_label(a)] for a in agencies],
+            "theme": [[t, model.theme_label(t)] for t in themes]}
+
+
+def _title(model: Model, view: View) -> str:
+    if view.kind == "area":
+        return f"Area: {model.area_label(view.id)}"
+    if view.kind == "agency":
+        return f"Agency: {model.agency_label(view.id or '')}"
+    if view.kind == "theme":
+        return f"Theme: {model.theme_label(view.id or '')}"
+    return "National overview: agency type × theme"
+
+
+def render(model: Model, view: View) -> str:
+    nodes, edges = to_vis(model.corpus, view, model=model)
+    data = {"view": {"kind": view.kind, "id": view.id}, "asOf": model.as_of, "nodes": nodes, "edges": edges,
+            "statuses": [[s, STATUS_LABELS[s], STATUS_COLOURS[s]] for s in STATUS_ORDER],
+            "options": _options(model, view, nodes), "site": SITE}
+    if view.kind == "national":
+        data["records"] = _records(model)
+    legend = "".join(f'<label class="st"><input type="checkbox" name="status" value="{s}" checked>'
+                     f'<span class="sw" style="background:{STATUS_COLOURS[s]}"></span>{escape(STATUS_LABELS[s])}</label>'
+                     for s in STATUS_ORDER)
+    shapes = ('<span class="key"><span class="sh dot"></span>weakness</span>'
+              '<span class="key"><span class="sh tri"></span>recommendation</span>'
+              '<span class="key"><span class="sh hub"></span>agency (size: open findings)</span>'
+              '<span class="key"><span class="sh dia"></span>evidence</span>'
+              '<span class="key"><span class="sh sq"></span>action</span>'
+              '<span class="key"><span class="ln sup"></span>supports</span>'
+              '<span class="key"><span class="ln con"></span>contradicts</span>'
+              '<span class="key"><span class="ln men"></span>mentions</span>') if view.kind != "national" else (
+              '<span class="key"><span class="sh hub"></span>agency type</span>'
+              '<span class="key"><span class="sh box"></span>theme (click: theme map)</span>'
+              '<span class="key">link label: open / all findings; width: open</span>')
+    page = (TEMPLATES / "map.html").read_text(encoding="utf-8")
+    as_of = f" · statuses as of {escape(model.as_of)}" if model.as_of else ""
+    return (page.replace("{{title}}", escape(_title(model, view)))
+            .replace("{{subtitle}}", as_of)
+            .replace("{{legend}}", legend).replace("{{shapes}}", shapes)
+            .replace("{{data}}", script_json(data)))
+
+
+def views(model: Model) -> list[View]:
+    """Every view written: each area, each agency with findings, each theme, the national overview."""
+    out = [View("area", a) for a in sorted({r["area"] for r in model.rows if r["area"]})]
+    out += [View("agency", a) for a in sorted({a for r in model.rows for a in r["agencies"]})]
+    out += [View("theme", t) for t in sorted({t for r in model.rows for t in r["themes"]})]
+    return out + [View("national")]
+
+
+def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
+               model: Model | None = None) -> list[Path]:
+    """Write maps/index.html and one page per view into `out_dir` (put it at ``out/maps`` beside
+    ``out/site`` so finding links resolve).  Returns the pages written."""
+    out = Path(out_dir)
+    (out / "lib").mkdir(parents=True, exist_ok=True)
+    model = model or build_model(corpus, as_of)
+    lib = vis_lib_dir()
+    shutil.copyfile(lib / "vis-network.min.js", out / "lib" / "vis-network.min.js")
+    shutil.copyfile(lib / "vis-network.css", out / "lib" / "vis-network.css")
+    for name in ("map.js", "map.css"):
+        shutil.copyfile(TEMPLATES / name, out / "lib" / name)
+    written = []
+    sections: dict[str, list[str]] = defaultdict(list)
+    for v in views(model):
+        t0 = time.perf_counter()
+        (out / v.file).write_text(render(model, v), encoding="utf-8")
+        written.append(out / v.file)
+        n = len(_in_view(model, v))
+        label = _title(model, v).split(": ", 1)[-1]
+        sections[v.kind].append(f'<li><a href="{escape(v.file)}">{escape(label)}</a> <span class="n">{n} findings'
+                                f'</span><!-- {time.perf_counter() - t0:.2f}s --></li>')
+    names = {"national": "National overview", "area": "Areas", "agency": "Agencies (across areas)", "theme": "Themes"}
+    body = "".join(f"<h2>{names[k]}</h2><ul>{''.join(sections[k])}</ul>" for k in ("national", "area", "agency", "theme")
+                   if sections[k])
+    index = (TEMPLATES / "maps_index.html").read_text(encoding="utf-8").replace("{{body}}", body).replace(
+        "{{subtitle}}", f" · statuses as of {escape(as_of)}" if as_of else "")
+    (out / "index.html").write_text(index, encoding="utf-8")
+    return [out / "index.html", *written]
