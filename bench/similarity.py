@@ -155,7 +155,7 @@ def stats(ranks):
 
 # --- cost -------------------------------------------------------------------------------------------------------
 _CHILD = r"""
-import json, resource, sys, time
+import json, re, sys, time
 sys.path.insert(0, sys.argv[1])
 texts = json.load(open(sys.argv[2])); name = sys.argv[3]
 t0 = time.perf_counter()
@@ -170,7 +170,7 @@ else:
     enc.encode(texts)
 t2 = time.perf_counter()
 print(json.dumps({"load_s": t1 - t0, "encode_s": t2 - t1, "n": len(texts),
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mb": int(re.search(r"VmHWM:\s+(\d+)", open("/proc/self/status").read()).group(1)) / 1024}))
 """
 
 

@@ -222,6 +222,7 @@ class MiniLMOnnx(Encoder):
         self._session = ort.InferenceSession(str(self.model_path), sess_options=opts,
                                              providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
+        self._encode(["warm up"])
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         enc = self._tok.encode_batch(texts)
@@ -252,7 +253,7 @@ class StaticRust(Encoder):
     dim = 64
 
     def __init__(self, model_dir: str | Path | None = None, **kw):
-        kw.setdefault("batch_size", 512)
+        kw.setdefault("batch_size", 4096)
         super().__init__(**kw)
         hint = f"install the '{EXTRA}' extra ({INSTALL_HINT}: tokenlearn-static-model)"
         try:
@@ -261,6 +262,7 @@ class StaticRust(Encoder):
             raise KGError(f"static needs tokenlearn-static-model ({e}); {hint}") from e
         self.model_dir = _static_dir(model_dir, hint)
         self._encode_batch = encode_batch
+        self._encode(["warm up"])  # the Rust side loads and keeps the model on its first call
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._encode_batch(str(self.model_dir), list(texts), 512), dtype=np.float32)

@@ -10,8 +10,9 @@ from the latest evidence, with nothing contradicting it.
 """
 from __future__ import annotations
 
+import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,9 @@ from loaders.cues import HEDGES, STRONG_POSITIVE, judge
 
 TARGET_KINDS = ("finding", "recommendation")
 EVIDENCE_KINDS = ("finding", "recommendation", "evidence", "action", "statistic")
-LINK_THRESHOLD = 0.30
+LINK_THRESHOLD = 0.2
+MIN_TEXT = 0.05
+DECIDE_THRESHOLD = 0.3
 ADDRESSED_SIMILARITY = 0.45
 TOP_K = 6
 RECURRENCE_THRESHOLD = 0.45
@@ -34,10 +37,10 @@ _TOO_SOON = re.compile(r"\b(too (?:soon|early) to|not yet (?:possible|able) to (
 
 @dataclass(frozen=True)
 class Weights:
-    text: float = 0.6
-    theme: float = 0.2
-    agency: float = 0.1
-    backref: float = 0.15
+    text: float = 0.7
+    theme: float = 0.3
+    agency: float = 0.05
+    backref: float = 0.1
 
 
 def is_target(s: Statement) -> bool:
@@ -64,9 +67,18 @@ def _vectoriser() -> TfidfVectorizer:
     return TfidfVectorizer(analyzer=_analyse, sublinear_tf=True, min_df=1)
 
 
-def _jaccard(a: list[str], b: list[str]) -> float:
+def _theme_idf(statements: list[Statement]) -> dict[str, float]:
+    """Rare themes say more about what two statements share than common ones."""
+    df = Counter(t for s in statements for t in set(s.themes))
+    n = max(len(statements), 1)
+    return {t: math.log(n / c) + 0.1 for t, c in df.items()}
+
+
+def _theme_overlap(a: list[str], b: list[str], idf: dict[str, float]) -> float:
     sa, sb = set(a), set(b)
-    return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
+    if not sa or not sb:
+        return 0.0
+    return sum(idf.get(t, 1.0) for t in sa & sb) / sum(idf.get(t, 1.0) for t in sa | sb)
 
 
 def _lineage(corpus: Corpus) -> dict[str, set[str]]:
@@ -117,6 +129,7 @@ def link(corpus: Corpus, weights: Weights = Weights()) -> tuple[list[FollowUp], 
         if not any(c.date > dates[0] for c in candidates):
             continue
         vec = _vectoriser().fit([s.text for s in stmts])
+        idf = _theme_idf(stmts)
         tv, cv = vec.transform([s.text for s in targets]), vec.transform([s.text for s in candidates])
         sims = (tv @ cv.T).toarray()
         cdate = np.array([c.date for c in candidates])
@@ -131,9 +144,10 @@ def link(corpus: Corpus, weights: Weights = Weights()) -> tuple[list[FollowUp], 
                 backref = 1.0 if c.refers_to and refs_by_id.get(c.refers_to) and \
                     (refs_by_id[c.refers_to].resolved == t.doc) else (0.5 if (t.doc, c.doc) in resolved else 0.0)
                 agency = 1.0 if t_agencies & set(c.agencies) else 0.0
-                score = (weights.text * sims[i, j] + weights.theme * _jaccard(t.themes, c.themes)
-                         + weights.agency * agency + weights.backref * backref * (sims[i, j] > 0.08))
-                if sims[i, j] >= 0.08 and score >= LINK_THRESHOLD:
+                theme = _theme_overlap(t.themes, c.themes, idf)
+                score = (weights.text * sims[i, j] + weights.theme * theme
+                         + weights.agency * agency + weights.backref * backref)
+                if score >= LINK_THRESHOLD and (sims[i, j] >= MIN_TEXT or theme > 0.5):
                     scored.append((round(min(score, 1.0), 4), j))
             scored.sort(key=lambda x: (-x[0], candidates[x[1]].id))
             for score, j in scored[:TOP_K]:
@@ -174,7 +188,8 @@ def recur(corpus: Corpus, threshold: float = RECURRENCE_THRESHOLD, per_finding: 
 
 def _decide(target: Statement, links: list[tuple[FollowUp, Statement]]) -> tuple[str, float, str, str | None]:
     """Status, confidence, explanation and last evidence date from a finding's (non-rejected) links."""
-    judged = [(f, e) for f, e in links if f.relation != "mentions"]
+    judged = [(f, e) for f, e in links if f.relation != "mentions"
+              and (f.score >= DECIDE_THRESHOLD or f.reviewed == "confirmed")]
     if not judged:
         if links:
             f, e = max(links, key=lambda x: x[0].score)
@@ -211,7 +226,9 @@ def _explicit(f: FollowUp, e: Statement, confirmed) -> bool:
         return False
     if HEDGES.search(e.text):
         return False
-    return f.score >= ADDRESSED_SIMILARITY and (bool(STRONG_POSITIVE.search(e.text)) or e.kind == "finding")
+    if f.score < ADDRESSED_SIMILARITY:
+        return False
+    return bool(STRONG_POSITIVE.search(e.text)) or (e.kind == "finding" and f.score >= 0.55 and judge(e.text).positive >= 1.5)
 
 
 def _conf(links) -> float:

@@ -72,7 +72,8 @@ STRONG_POSITIVE = re.compile(
 HEDGES = re.compile(
     r"\b(not always|not consistently|not yet|yet to|too soon|too early|more work is needed|further work|still (?:to|needs?|requires?)|"
     r"has yet to be (?:fully )?addressed|remains? (?:a concern|an area)|some|most|mostly|generally|beginning to|begun to|"
-    r"early (?:stages?|signs)|in the process of|work is (?:under way|underway|ongoing)|continues? to)\b", re.I)
+    r"early (?:stages?|signs)|in the process of|improving|developing|emerging|recent(?:ly)?|new(?:ly)?|"
+    r"work is (?:under way|underway|ongoing)|continues? to)\b", re.I)
 
 
 @dataclass

@@ -1,0 +1,22 @@
+"""Leaders' views: maps (`viz.maps.write_maps`) and the tracker site (`viz.site.write_site`).
+
+`write(corpus, texts, out)` writes both, as ``out/maps`` and ``out/site``: the two folders link to
+each other with relative links, so keep them side by side.  Everything works from file:// with
+no network (vis-network is copied from the pyvis package into ``out/maps/lib``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kg.models import Corpus
+
+
+def write(corpus: Corpus, texts: dict[str, str], out: Path | str, as_of: str | None = None) -> dict[str, list[Path]]:
+    """Write ``out/maps`` and ``out/site`` from one build (statuses as of `as_of`, default now)."""
+    from viz.common import build_model
+    from viz.maps import write_maps
+    from viz.site import write_site
+    out = Path(out)
+    model = build_model(corpus, as_of)
+    return {"maps": write_maps(corpus, out / "maps", as_of, model=model),
+            "site": write_site(corpus, texts, out / "site", as_of, model=model)}

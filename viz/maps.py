@@ -188,7 +188,7 @@ def _national(model: Model) -> tuple[list[dict], list[dict]]:
         by_theme[th].update(c)
 
     def size(c: Counter) -> float:
-        return round(min(10 + 3 * sum(c[s] for s in OPEN_STATUSES) ** 0.5, 55), 1)
+        return round(min(10 + 1.2 * sum(c[s] for s in OPEN_STATUSES) ** 0.5, 34), 1)
 
     def info(name: str, c: Counter) -> list[list[str]]:
         return [["", name]] + [[STATUS_LABELS[s], str(c[s])] for s in STATUS_ORDER] + \
@@ -197,7 +197,7 @@ def _national(model: Model) -> tuple[list[dict], list[dict]]:
     gap = 70
     for i, t in enumerate(types):
         nodes.append({"id": "type:" + t, "role": "type", "agencyType": t, "label": t, "shape": "dot", "size": size(by_type[t]),
-                      "color": HUB_COLOUR, "x": -450, "y": (i - (len(types) - 1) / 2) * gap * 1.6,
+                      "color": HUB_COLOUR, "x": -450, "y": (i - (len(types) - 1) / 2) * gap * max(1.6, len(themes) * 0.75 / max(len(types), 1)),
                       "font": {"size": 16, "strokeWidth": 4, "strokeColor": "#ffffff"},
                       "info": info(f"Agency type: {t}", by_type[t])})
     for i, th in enumerate(themes):
@@ -209,9 +209,12 @@ def _national(model: Model) -> tuple[list[dict], list[dict]]:
         total = sum(c.values())
         open_ = sum(c[s] for s in OPEN_STATUSES)
         edges.append({"id": f"{t}|{th}", "from": "type:" + t, "to": "theme:" + th, "role": "count",
-                      "counts": {s: c[s] for s in STATUS_ORDER}, "label": f"{open_} open / {total}",
+                      "counts": {s: c[s] for s in STATUS_ORDER},
                       "value": open_, "width": round(1 + 1.5 * open_ ** 0.5, 1),
                       "color": STATUS_COLOURS["persists"] if c["persists"] else "#888888"})
+    if len(edges) <= 30:  # beyond that the labels pile up in the middle: counts show on hover and in the table
+        for ed in edges:
+            ed["label"] = f"{sum(ed['counts'][s] for s in OPEN_STATUSES)} open / {sum(ed['counts'].values())}"
     return nodes, edges
 
 
@@ -271,8 +274,10 @@ def render(model: Model, view: View) -> str:
     page = (TEMPLATES / "map.html").read_text(encoding="utf-8")
     as_of = f" · statuses as of {escape(model.as_of)}" if model.as_of else ""
     return (page.replace("{{title}}", escape(_title(model, view)))
-            .replace("{{subtitle}}", as_of)
+            .replace("{{subtitle}}", as_of).replace("{{bodyclass}}", view.kind)
             .replace("{{legend}}", legend).replace("{{shapes}}", shapes)
+            .replace("{{matrix}}", '<section id="matrix" aria-label="counts by theme and agency type"></section>'
+                     if view.kind == "national" else "")
             .replace("{{data}}", script_json(data)))
 
 

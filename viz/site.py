@@ -244,8 +244,8 @@ def _area(model: Model, area: str, rows: list[dict]) -> str:
                    f'{e(d.published)}</span></li>' for d in sorted(model.corpus.documents, key=lambda d: (d.published or "", d.id))
                    if d.area == area)
     c = Counter(r["status"] for r in rows)
-    body = (f'<p><a class="button" href="../{MAPS}/area-{slug(area)}.html">Map of this area</a></p>'
-            f'<h2>Documents</h2><ul>{docs}</ul><h2>Weaknesses and recommendations</h2>'
+    maplink = f'<p><a class="button" href="../{MAPS}/area-{slug(area)}.html">Map of this area</a></p>' if rows else ""
+    body = (f'{maplink}<h2>Documents</h2><ul>{docs}</ul><h2>Weaknesses and recommendations</h2>'
             f'<div class="barwide">{_bar(c)}</div>{_findings_table(model, rows, 1)}')
     return _page(f"Area: {model.area_label(area)}", body, 1)
 
@@ -333,7 +333,8 @@ def write_site(corpus: Corpus, texts: dict[str, str], out_dir: Path | str, as_of
     for aid in sorted(set(model.agencies) | set(by_agency) | {a.parent for a in corpus.agencies if a.parent}
                       | {a.succeeded_by for a in corpus.agencies if a.succeeded_by}):
         put(f"agency/{slug(aid)}.html", _agency(model, aid, by_agency.get(aid, [])))
-    for area in sorted(set(by_area) | set(corpus.areas) | {d.area or "" for d in corpus.documents}):
+    for area in sorted(set(by_area) | set(corpus.areas) | {d.area or "" for d in corpus.documents}
+                       | {a.area for a in corpus.agencies if a.area}):
         put(f"area/{slug(area)}.html", _area(model, area, by_area.get(area, [])))
     evidence_for: dict[str, str] = {}
     for f in sorted(corpus.followups, key=lambda f: (-float(f.score), f.id)):

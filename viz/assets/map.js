@@ -129,10 +129,12 @@
         var b = byNode[k] || (byNode[k] = {});
         Object.keys(c).forEach(function (s) { b[s] = (b[s] || 0) + c[s]; });
       });
-      eu.push({ id: e.id, hidden: all === 0, label: open + " open / " + all, value: open,
+      eu.push({ id: e.id, hidden: all === 0, label: data.edges.length > 30 ? undefined : open + " open / " + all, value: open,
+                title: tip([["", e.from.slice(5) + " × " + e.to.slice(6)], ["Open", String(open)], ["All", String(all)]]),
                 color: c.persists ? colour.persists : "#888888" });
     });
     edges.update(eu);
+    matrix(counts);
     var nu = [];
     data.nodes.forEach(function (node) {
       var b = byNode[node.id] || {}, info = [node.info[0]], any = 0;
@@ -161,6 +163,44 @@
     apply();
   });
 
+  /* Hub and theme labels stay readable at any zoom: their font grows as the view zooms out. */
+  var labelled = data.nodes.filter(function (n) { return n.role === "agency" || n.role === "type" || n.role === "theme"; });
+  var lastFont = 0;
+  function scaleLabels() {
+    var s = network.getScale() || 1, size = Math.round(Math.max(14, 15 / s));
+    if (size === lastFont) return;
+    lastFont = size;
+    nodes.update(labelled.map(function (n) {
+      return { id: n.id, font: { size: n.role === "theme" ? Math.round(size * 0.8) : size, strokeWidth: 4, strokeColor: "#ffffff" } };
+    }));
+  }
+  network.on("zoom", scaleLabels);
+
+  function matrix(counts) {
+    var box = document.getElementById("matrix");
+    if (!box) return;
+    var types = data.nodes.filter(function (n) { return n.role === "type"; });
+    var themes = data.nodes.filter(function (n) { return n.role === "theme"; });
+    var max = 1;
+    Object.keys(counts).forEach(function (k) { var c = counts[k]; var o = (c.persists || 0) + (c.progress || 0) + (c.no_evidence || 0); if (o > max) max = o; });
+    var t = document.createElement("table"), head = t.insertRow();
+    head.appendChild(document.createElement("th")).textContent = "Theme × agency type (open / all)";
+    types.forEach(function (ty) { head.appendChild(document.createElement("th")).textContent = ty.label; });
+    themes.forEach(function (th) {
+      var row = t.insertRow();
+      row.appendChild(document.createElement("th")).textContent = th.label;
+      types.forEach(function (ty) {
+        var c = counts[ty.agencyType + "|" + th.theme] || {}, all = 0, open = 0;
+        Object.keys(c).forEach(function (s) { all += c[s]; if (OPEN[s]) open += c[s]; });
+        var td = row.insertCell();
+        td.textContent = all ? open + " / " + all : "";
+        td.style.background = all ? "rgba(192,57,43," + (0.08 + 0.6 * open / max).toFixed(2) + ")" : "";
+      });
+    });
+    box.textContent = "";
+    box.appendChild(t);
+  }
+
   window.kg = {
     network: network, nodes: nodes, edges: edges, apply: apply, statusAt: statusAt,
     visibleCount: function () { return nodes.get({ filter: function (x) { return !x.hidden; } }).length; }
@@ -168,4 +208,5 @@
   window.network = network;
   network.once("afterDrawing", function () { document.body.setAttribute("data-drawn", String(Math.round(performance.now()))); });
   apply();
+  scaleLabels();
 })();

@@ -1,0 +1,193 @@
+"""Fast checks of the maps and the tracker site (no browser): escaping, counts, files, links."""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from kg.export import finding_rows, tracker_rows
+from kg.models import Agency, Assessment, Corpus, Document, FollowUp, Span, Statement, Theme
+from viz import write
+from viz.common import build_model, script_json, slug
+from viz.maps import View, national_counts, to_vis
+
+PWN = "<script>window.__pwned=1</script>"
+BOLD = "<b>x</b>"
+
+
+def hostile_corpus() -> tuple[Corpus, dict[str, str]]:
+    """Two documents whose text holds markup that must never run or render."""
+    weak = f"Strategy discussions are late {PWN} and {BOLD} records are poor."
+    later = f"Strategy discussions are now timely {BOLD} in most cases."
+    t1 = f"Introduction. {weak} More text follows here."
+    t2 = f"Update on progress. {later} End."
+    docs = [Document("doc-a", "a <i>.txt", "a" * 64, "jtai_letter", f"Letter {BOLD}", "testarea", "2018-01-30"),
+            Document("doc-b", "b.txt", "b" * 64, "monitoring_visit", "Visit", "testarea", "2019-05-01")]
+    s1 = Statement("st-weak", "doc-a", "finding", "weakness", "Findings", weak, Span(t1.index(weak), t1.index(weak) + len(weak), weak),
+                   "testarea", "2018-01-30", agencies=["testarea/csc", "police"], themes=["strategy-discussions"])
+    s2 = Statement("st-rec", "doc-a", "recommendation", None, "Recs", "Improve records.",
+                   Span(0, 13, "Introduction."), "testarea", "2018-01-30", agencies=["police"], themes=["neglect"])
+    e1 = Statement("st-ev", "doc-b", "evidence", "strength", "Progress", later,
+                   Span(t2.index(later), t2.index(later) + len(later), later), "testarea", "2019-05-01",
+                   agencies=["testarea/csc"], themes=["strategy-discussions"])
+    fus = [FollowUp("fu-1", "st-weak", "st-ev", "supports", 0.8, "test", ["now timely"], "confirmed", f"rev {BOLD}", PWN)]
+    ass = [Assessment("st-weak", "no_evidence", 0.7, "none yet", "2018-01-30"),
+           Assessment("st-weak", "progress", 0.8, f"better {PWN}", "2019-05-01", "2019-05-01"),
+           Assessment("st-rec", "no_evidence", 0.7, "none", "2018-01-30")]
+    corpus = Corpus(documents=docs, statements=[s1, s2, e1], followups=fus, assessments=ass,
+                    agencies=[Agency("testarea/csc", f"CSC {BOLD}", "local-authority-service", "csc", "testarea"),
+                              Agency("police", "Police", "police", "police")],
+                    themes=[Theme("strategy-discussions", "Strategy discussions"), Theme("neglect", "Neglect")],
+                    areas={"testarea": f"Test {BOLD} Area"})
+    return corpus, {"doc-a": t1, "doc-b": t2}
+
+
+@pytest.fixture(scope="module")
+def samples():
+    from kg.pipeline import extract_corpus
+    return extract_corpus(None, workers=1)
+
+
+@pytest.fixture(scope="module")
+def sample_out(samples, tmp_path_factory):
+    corpus, texts = samples
+    out = tmp_path_factory.mktemp("viz")
+    write(corpus, texts, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def hostile_out(tmp_path_factory):
+    corpus, texts = hostile_corpus()
+    out = tmp_path_factory.mktemp("hostile")
+    write(corpus, texts, out)
+    return out
+
+
+def test_slug_is_stable_and_safe():
+    assert slug("haringey/ccg") == "haringey__ccg"
+    assert slug("st-abc") == "st-abc"
+    assert "/" not in slug("a/b/c") and slug("a b<") == "a_b_"
+
+
+def test_script_json_cannot_close_the_script_element():
+    text = script_json({"q": PWN + "</SCRIPT>&"})
+    assert "<" not in text and ">" not in text and "&" not in text
+
+
+def test_every_page_escapes_document_text(hostile_out):
+    pages = list(hostile_out.rglob("*.html"))
+    assert pages
+    for p in pages:
+        html = p.read_text(encoding="utf-8")
+        assert PWN not in html, p
+        assert BOLD not in html, p
+    trace = (hostile_out / "site" / "finding" / "st-weak.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in trace and "&lt;b&gt;x&lt;/b&gt;" in trace
+    doc = (hostile_out / "site" / "document" / "doc-a.html").read_text(encoding="utf-8")
+    assert '<mark id="st-weak"' in doc and "&lt;script&gt;window.__pwned" in doc
+
+
+def test_national_counts_equal_export_rows(samples):
+    corpus, _ = samples
+    types = {a.id: a.type for a in corpus.agencies}
+    expected: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for r in finding_rows(corpus):
+        if r["status"] is None:
+            continue
+        for t in {types.get(a) or "unknown" for a in r["agencies"]}:
+            for th in r["themes"]:
+                expected[(t, th)][r["status"]] += 1
+    nodes, edges = to_vis(corpus, "national")
+    got = {tuple(e["id"].split("|")): Counter({k: v for k, v in e["counts"].items() if v}) for e in edges}
+    assert got == dict(expected)
+    assert national_counts(build_model(corpus)) == expected
+    # per theme, a finding counts once per agency type: with one type per finding the totals match the tracker
+    by_theme = Counter(th for r in tracker_rows(corpus) for th in r["themes"].split("; ") if th)
+    theme_nodes = {n["theme"] for n in nodes if n["role"] == "theme"}
+    assert theme_nodes <= set(by_theme)
+
+
+def test_node_counts_per_view(samples):
+    corpus, _ = samples
+    rows = [r for r in finding_rows(corpus) if r["status"] is not None]
+    for kind, key in (("area", "area"), ("theme", "themes"), ("agency", "agencies")):
+        values = sorted({v for r in rows for v in (r[key] if isinstance(r[key], list) else [r[key]]) if v})
+        for v in values[:6]:
+            sel = [r for r in rows if (v in r[key] if isinstance(r[key], list) else r[key] == v)]
+            ids = {r["id"] for r in sel}
+            hubs = {a for r in sel for a in r["agencies"]}
+            ev = {f["evidence"] for r in sel for f in r["followups"] if f["reviewed"] != "rejected"} - ids
+            nodes, edges = to_vis(corpus, View(kind, v))
+            roles = Counter(n["role"] for n in nodes)
+            assert roles == Counter({k: n for k, n in (("target", len(ids)), ("agency", len(hubs)),
+                                                        ("evidence", len(ev))) if n}), (kind, v)
+            assert len({n["id"] for n in nodes}) == len(nodes)
+            node_ids = {n["id"] for n in nodes}
+            assert all(e["from"] in node_ids and e["to"] in node_ids for e in edges)
+            assert all("x" in n and "y" in n for n in nodes)
+
+
+def test_hostile_views(hostile_out):
+    corpus, _ = hostile_corpus()
+    nodes, edges = to_vis(corpus, "area:testarea")
+    assert {n["id"] for n in nodes} == {"st-weak", "st-rec", "st-ev", "agency:testarea/csc", "agency:police"}
+    rel = [e for e in edges if e.get("role") == "followup"]
+    assert rel and rel[0]["label"] == "supports" and rel[0]["from"] == "st-ev"
+    weak = next(n for n in nodes if n["id"] == "st-weak")
+    assert weak["status"] == "progress" and weak["url"] == "../site/finding/st-weak.html"
+    assert ["Quote", corpus.statements[0].text] in weak["info"]
+    assert next(n for n in to_vis(corpus, "area:testarea", as_of="2018-12-31")[0]
+                if n["id"] == "st-weak")["status"] == "no_evidence"
+
+
+_LINK = re.compile(r'(?:href|src)="([^"]+)"')
+
+
+@pytest.mark.parametrize("which", ["sample_out", "hostile_out"])
+def test_pages_exist_and_relative_links_resolve(which, request):
+    out: Path = request.getfixturevalue(which)
+    for name in ("maps/index.html", "maps/national.html", "site/index.html", "site/tracker.html", "site/tracker.csv",
+                 "maps/lib/vis-network.min.js", "maps/lib/vis-network.css"):
+        assert (out / name).exists(), name
+    ids_cache: dict[Path, set[str]] = {}
+    checked = 0
+    for page in list(out.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        for link in _LINK.findall(html):
+            assert not re.match(r"^[a-z]+:", link), f"{page}: absolute link {link}"
+            path, _, frag = link.partition("#")
+            target = (page.parent / unquote(path)).resolve() if path else page
+            assert target.exists(), f"{page.relative_to(out)} -> {link}"
+            if frag and target.suffix == ".html" and "/document/" in str(target):
+                ids = ids_cache.setdefault(target, set(re.findall(r'id="([^"]+)"', target.read_text(encoding="utf-8"))))
+                assert frag in ids, f"{page.relative_to(out)} -> {link}"
+            checked += 1
+    assert checked > 50
+
+
+def test_site_has_a_page_per_finding_agency_area_document(samples, sample_out):
+    corpus, _ = samples
+    site = sample_out / "site"
+    model = build_model(corpus)
+    for r in model.rows:
+        assert (site / "finding" / f"{slug(r['id'])}.html").exists()
+    for d in corpus.documents:
+        assert (site / "document" / f"{slug(d.id)}.html").exists()
+    for a in {a for r in model.rows for a in r["agencies"]}:
+        assert (site / "agency" / f"{slug(a)}.html").exists()
+        assert (sample_out / "maps" / f"agency-{slug(a)}.html").exists()
+    for area in {r["area"] for r in model.rows if r["area"]}:
+        assert (site / "area" / f"{slug(area)}.html").exists()
+        assert (sample_out / "maps" / f"area-{slug(area)}.html").exists()
+    tracker = (site / "tracker.html").read_text(encoding="utf-8")
+    assert tracker.count("<tr data-area=") == len(tracker_rows(corpus))
+
+
+def test_no_page_refers_to_the_network(sample_out):
+    for p in sample_out.rglob("*.html"):
+        html = p.read_text(encoding="utf-8")
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', html), p
