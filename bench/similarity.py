@@ -119,24 +119,42 @@ def embed_sims(enc, pairs):
     return out
 
 
+def _jaccard(a, b) -> float:
+    sa, sb = set(a), set(b)
+    return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
+
+
 def linker_context(corpus):
     lineage = link._lineage(corpus)
     resolved = {(ref.resolved, d.id) for d in corpus.documents for ref in d.references if ref.resolved}
     refs_by_id = {ref.id: ref for d in corpus.documents for ref in d.references}
-    return lineage, resolved, refs_by_id
+    by_area = defaultdict(list)
+    for s in corpus.statements:
+        if s.area and s.date:
+            by_area[s.area].append(s)
+    theme_idf = ({a: link._theme_idf(ss) for a, ss in by_area.items()} if hasattr(link, "_theme_idf") else {})
+    return lineage, resolved, refs_by_id, theme_idf
 
 
-def linker_scores(ctx, t, cands, sims, w=link.Weights()):
-    """kg.link.link's score for each candidate with ``sims`` as the text similarity (no thresholds)."""
-    lineage, resolved, refs_by_id = ctx
+def _theme(t, c, theme_idf) -> float:
+    if hasattr(link, "_theme_overlap"):
+        return link._theme_overlap(t.themes, c.themes, theme_idf.get(t.area, {}))
+    return _jaccard(t.themes, c.themes)
+
+
+def linker_scores(ctx, t, cands, sims):
+    """kg.link.link's score (as it reads now: text, idf-weighted themes, agencies through succession,
+    back-references, weights from kg.link.Weights) with ``sims`` as the text term, no thresholds."""
+    w = link.Weights()
+    lineage, resolved, refs_by_id, theme_idf = ctx
     ta = set().union(*(lineage.get(a, {a}) for a in t.agencies)) if t.agencies else set()
     out = np.empty(len(cands))
     for j, c in enumerate(cands):
         backref = 1.0 if c.refers_to and refs_by_id.get(c.refers_to) and \
             refs_by_id[c.refers_to].resolved == t.doc else (0.5 if (t.doc, c.doc) in resolved else 0.0)
         agency = 1.0 if ta & set(c.agencies) else 0.0
-        out[j] = (w.text * sims[j] + w.theme * link._jaccard(t.themes, c.themes) + w.agency * agency
-                  + w.backref * backref * (sims[j] > 0.08))
+        out[j] = (w.text * sims[j] + w.theme * _theme(t, c, theme_idf) + w.agency * agency
+                  + w.backref * backref)
     return out
 
 
@@ -144,6 +162,20 @@ def rank_of(scores, cands, gold_index):
     """0-based rank of the gold candidate; ties broken by statement id, as the linker does."""
     order = sorted(range(len(cands)), key=lambda j: (-scores[j], cands[j].id))
     return order.index(gold_index)
+
+
+def paired_ci(base, other, groups, k, n_boot=2000, seed=0):
+    """Difference in top-k share (other - base) with a 95% bootstrap interval, resampling targets."""
+    base, other, groups = np.asarray(base), np.asarray(other), np.asarray(groups)
+    uniq = np.unique(groups)
+    idx = {g: np.nonzero(groups == g)[0] for g in uniq}
+    d = (other < k).astype(float) - (base < k).astype(float)
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot):
+        pick = np.concatenate([idx[g] for g in rng.choice(uniq, len(uniq))])
+        boots.append(d[pick].mean())
+    return d.mean(), np.percentile(boots, 2.5), np.percentile(boots, 97.5)
 
 
 def stats(ranks):
@@ -258,11 +290,12 @@ def main(argv=None):
                 sims[f"{al:g}*tfidf+{1 - al:g}*{n}"] = [al * s + (1 - al) * e for s, e in zip(sims["tfidf"], sims[n])]
 
     ctx = linker_context(corpus)
-    rows = {}
+    rows, raw = {}, {}
     for n, ss in sims.items():
         text_ranks = [rank_of(s, c, g) for s, (_, c, g) in zip(ss, pairs)]
         link_ranks = [rank_of(linker_scores(ctx, t, c, s), c, g) for s, (t, c, g) in zip(ss, pairs)]
         rows[n] = {"text": stats(text_ranks), "linker": stats(link_ranks)}
+        raw[n] = {"text": text_ranks, "linker": link_ranks}
 
     head = f"{'backend':34} {'order':6} {'top1':>5} {'top3':>5} {'top6':>5} {'top10':>5} {'top20':>5} {'median':>6} {'mrr':>5}"
     print("\nrank of the gold evidence among its target's candidates (share within top k)")
@@ -272,6 +305,22 @@ def main(argv=None):
             s = r[order]
             print(f"{n:34} {order:6} {s['top1']:5.2f} {s['top3']:5.2f} {s['top6']:5.2f} {s['top10']:5.2f} "
                   f"{s['top20']:5.2f} {s['median']:6.1f} {s['mrr']:5.3f}")
+
+    if "tfidf" in raw:
+        groups = [t.id for t, _, _ in pairs]
+        print("\nchange against tfidf in the same order, 95% bootstrap interval over targets "
+              f"({len(set(groups))} targets)")
+        print(f"{'backend':34} {'order':6} {'d top6':>22} {'d top20':>22}")
+        for n in raw:
+            if n == "tfidf":
+                continue
+            for order in ("text", "linker"):
+                cells = []
+                for k in (6, 20):
+                    m, lo, hi = paired_ci(raw["tfidf"][order], raw[n][order], groups, k)
+                    cells.append(f"{m:+.3f} [{lo:+.3f},{hi:+.3f}]")
+                    rows[n][order][f"d_top{k}"] = [m, lo, hi]
+                print(f"{n:34} {order:6} {cells[0]:>22} {cells[1]:>22}")
 
     cost = {}
     if not a.no_cost:

@@ -48,7 +48,7 @@ NEGATIVE = [
     r"turnover", r"high numbers? of agency", r"without", r"neither", r"nor",
     r"minimal", r"disproportionate", r"misunderst\w+", r"confus\w+", r"unaware", r"unnecessary", r"unnecessarily",
     r"hampers?", r"hinders?", r"undermines?", r"struggl\w+", r"difficult(?:y|ies)",
-    r"more to do", r"rather than", r"too much", r"under-(?:developed|utilised|used)", r"reactive", r"room for", r"remains? (?:a |an )?(?:considerable |significant |key |major )?(?:issue|challenge|concern|priority)",
+    r"more to do", r"too much", r"under-(?:developed|utilised|used)", r"reactive", r"room for", r"remains? (?:a |an )?(?:considerable |significant |key |major )?(?:issue|challenge|concern|priority)",
     r"remains? (?:very )?high", r"remains? low", r"fluctuat\w+", r"not evidenced", r"not in place",
 ]
 _NEGATORS = r"(?:not|never|no|insufficiently|less|neither|nor|without|lack of|not always|not consistently|not sufficiently|not yet)"
@@ -93,7 +93,20 @@ class Judgement:
         return "strength" if self.positive > self.negative else "weakness"
 
 
+_RATHER = re.compile(r"\b(?:rather than|instead of)\b", re.I)
+
+
 def _score(text: str, weight: float, j: Judgement) -> None:
+    m = _RATHER.search(text)
+    if m:  # what follows "rather than" is the good practice that is missing
+        _score(text[:m.start()], weight, j)
+        j.negative += weight
+        j.cues.append(f"-{m.group(0).lower()}")
+        ideal = Judgement()
+        _score(text[m.end():], weight, ideal)
+        j.negative += ideal.positive + ideal.negative
+        j.cues += [c.replace("+", "-", 1) for c in ideal.cues]
+        return
     neg_spans = []
     for m in _NEG.finditer(text):
         j.negative += weight

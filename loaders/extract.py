@@ -37,8 +37,8 @@ _DONE = re.compile(
     r"updated|strengthened|embedded|ran|hosted|published|circulated|refreshed|co-located|re-?launched)\b", re.I)
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?%")
 _COMPARE = re.compile(
-    r"(?:an? )?(increase|decrease|rise|fall|reduction|up|down|compared|improvement|drop)\w*\s+(?:from|on|to|with)\s+(?:\w+\s+){0,3}?(\d+(?:\.\d+)?)\s?%?",
-    re.I)
+    r"\b(increase|decrease|rise|fall|reduction|improvement|drop|up|down)\w*\s+(?:\w+\s+){0,2}?from\s+"
+    r"(?:(?:19|20)\d\d(?:/\d{2,4})?\s+)?(?:at\s+|of\s+)?(\d+(?:\.\d+)?)\s?%", re.I)
 _REF = re.compile(
     r"\b(?:since|following|after|at|in|during|from|of)\s+(?:the|its|our)\s+(?:(last|previous|most recent|earlier|recent)\s+)?"
     r"((?:ILACS |SIF |single |Ofsted )?inspection|focused visit|monitoring visit|joint targeted area inspection|JTAI|"
@@ -174,7 +174,7 @@ def _statistic(sentence: str) -> Statistic | None:
     if not m:
         return None
     value = float(m.group(1))
-    cmp = _COMPARE.search(sentence, m.end() - 10 if m.end() > 10 else 0)
+    cmp = _COMPARE.search(sentence)
     if not cmp:
         return Statistic(value, "%")
     prev = float(cmp.group(2))

@@ -165,14 +165,23 @@ def _docx(name: str, data: bytes) -> str:
     return "\n\n".join(b for b in blocks if b.strip())
 
 
+_BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "blockquote", "pre", "dt", "dd", "caption"]
+
+
 def _html(name: str, data: bytes) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(data, "html.parser")
-    for tag in soup(["script", "style", "nav", "header", "footer", "noscript", "template"]):
+    for tag in soup(["script", "style", "nav", "header", "footer", "noscript", "template", "form"]):
         tag.decompose()
-    for li in soup.find_all("li"):
-        li.insert(0, "• ")
     root = soup.find("main") or soup.find("article") or soup.body or soup
-    text = root.get_text("\n")
-    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
+    blocks = []
+    for el in root.find_all(_BLOCKS):
+        if el.find(_BLOCKS):
+            continue  # its inner blocks are taken one by one
+        text = " ".join(el.get_text(" ").split())
+        if text:
+            blocks.append(("• " if el.name == "li" else "") + text)
+    if not blocks:
+        blocks = [" ".join(root.get_text(" ").split())]
+    return "\n\n".join(blocks)

@@ -40,13 +40,13 @@ def test_unknown_backend():
         embed.encoder("word2vec")
 
 
-def test_missing_package_names_the_extra(monkeypatch):
+@pytest.mark.parametrize("name,module", [("minilm-onnx", "onnxruntime"), ("static", "static_model")])
+def test_missing_model_package_names_the_extra(monkeypatch, name, module):
+    pytest.importorskip(module)
     monkeypatch.setattr(embed, "_package_dir", lambda module: None)
     monkeypatch.delenv("KG_MINILM_MODEL", raising=False)
-    for name in ("minilm-onnx", "static"):
-        pytest.importorskip("onnxruntime" if name == "minilm-onnx" else "static_model")
-        with pytest.raises(KGError, match=r"safeguarding-kg\[semantic\]"):
-            embed.encoder(name, batch_size=8)
+    with pytest.raises(KGError, match=r"safeguarding-kg\[semantic\]"):
+        embed.encoder(name, batch_size=8)
 
 
 @pytest.mark.skipif(not BACKENDS, reason="no embedding backend installed (the 'semantic' extra)")

@@ -207,6 +207,7 @@ def test_tracker_sorts_filters_and_links_to_the_trace(browser, out, samples, sho
     dates = page.eval_on_selector_all("#tracker tbody tr td:nth-child(8)", "tds => tds.map(t => t.textContent)")
     assert dates == sorted(dates)
     assert page.locator("a[href='tracker.csv']").count() == 1
+    page.click("#tracker th[data-col='5']")  # status: persists first
     page.screenshot(path=str(shots / "tracker.png"))
     DOCS.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shots / "tracker.png", DOCS / "tracker.png")

@@ -134,7 +134,8 @@ def _tracker(model: Model) -> str:
             f' data-agencies="{e(" ".join(full["agencies"]))}">'
             f'<td><a href="finding/{slug(r["id"])}.html">{e(_short(r["text"]))}</a></td>'
             f'<td>{e(r["kind"] if r["kind"] == "recommendation" else "weakness")}</td>'
-            f'<td>{e(model.area_label(r["area"]))}</td><td>{e(r["agencies"])}</td><td>{e(r["themes"])}</td>'
+            f'<td>{e(model.area_label(r["area"]))}</td><td>{e(r["agencies"])}</td>'
+            f'<td>{e("; ".join(model.theme_label(t) for t in full["themes"]))}</td>'
             f'<td data-sort="{STATUS_ORDER.index(r["status"])}">{_badge(r["status"])}</td><td class="num">{conf}</td>'
             f'<td>{e(r["date"])}</td><td>{e(full["last_evidence"])}</td><td class="num">{r["followups"]}</td></tr>')
 

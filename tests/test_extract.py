@@ -1,0 +1,81 @@
+"""Findings, recommendations, actions, evidence, statistics and references from real sample text."""
+from __future__ import annotations
+
+from loaders.cues import judge
+from loaders.extract import _statistic
+
+
+def _find(corpus, fragment):
+    hits = [s for s in corpus.statements if fragment in s.text]
+    assert hits, f"no statement contains {fragment!r}"
+    return hits[0]
+
+
+def test_although_is_judged_by_the_main_clause():
+    assert judge("Although some good practice is evident, this is often due to individuals rather than "
+                 "sound practice underpinned by robust oversight.").polarity == "weakness"
+    assert judge("Although demand is high, decisions in the MASH are timely and effective.").polarity == "strength"
+    assert judge("Strategy discussions are not always held when they should be.").polarity == "weakness"
+    assert judge("The relationship, engagement and support of schools are a strength.").polarity == "strength"
+
+
+def test_span_is_the_exact_original_text(samples):
+    corpus, texts = samples
+    for s in corpus.statements:
+        assert texts[s.doc][s.span.start:s.span.end] == s.span.quote
+
+
+def test_jtai_findings_have_polarity_agencies_and_themes(samples):
+    corpus, _ = samples
+    s = _find(corpus, "A backlog of approximately 200 cases is awaiting a full risk assessment by the police")
+    assert (s.kind, s.polarity) == ("finding", "weakness")
+    assert "metropolitan-police-service" in s.agencies
+    assert "police-backlog" in s.themes
+    s = _find(corpus, "The relationship, engagement and support of schools are a strength in Haringey")
+    assert (s.kind, s.polarity) == ("finding", "strength")
+    assert s.section == "Dear **local partnership**" or s.section
+
+
+def test_recommendation_with_due_date(samples):
+    corpus, _ = samples
+    jtai = next(d for d in corpus.documents if d.file.startswith("000"))
+    s = next(s for s in corpus.statements if s.doc == jtai.id and "should send the written statement" in s.text)
+    assert s.kind == "recommendation" and s.due == "2018-05-11"
+
+
+def test_focused_visit_what_needs_to_improve_items_are_recommendations(samples):
+    corpus, _ = samples
+    fv = next(d for d in corpus.documents if d.kind == "focused_visit")
+    recs = [s for s in corpus.statements if s.doc == fv.id and s.kind == "recommendation"]
+    assert len(recs) >= 3
+
+
+def test_annual_report_actions_evidence_and_statistics(samples):
+    corpus, _ = samples
+    ar = next(d for d in corpus.documents if d.kind == "annual_report")
+    kinds = {s.kind for s in corpus.statements if s.doc == ar.id}
+    assert {"action", "evidence", "statistic"} <= kinds
+    s = _find(corpus, "94% of assessments were completed within 45 working days")
+    assert s.kind == "statistic" and (s.statistic.value, s.statistic.previous, s.statistic.direction) == (94.0, 90.0, "up")
+
+
+def test_statistic_comparisons():
+    assert _statistic("Re-referrals fell to 18%, down from 23% last year.").direction == "down"
+    assert _statistic("63% of residents compared to 58% in London.").direction is None
+    assert _statistic("No numbers here.") is None
+
+
+def test_reference_to_an_earlier_inspection(samples):
+    corpus, _ = samples
+    refs = [r for d in corpus.documents for r in d.references]
+    assert any(r.kind == "jtai_letter" for r in refs)
+
+
+def test_ids_are_stable_across_runs(samples):
+    from kg.pipeline import extract_corpus
+
+    corpus, _ = samples
+    again, _ = extract_corpus(None, workers=2)
+    assert [s.id for s in corpus.statements] == [s.id for s in again.statements]
+    assert [d.id for d in corpus.documents] == [d.id for d in again.documents]
+    assert sorted(f.id for f in corpus.followups) == sorted(f.id for f in again.followups)

@@ -1,0 +1,176 @@
+"""Reading every format, repairing text without losing offsets, segmenting, and document metadata."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import make_pdf
+from kg.errors import LoadError
+from loaders.clean import clean
+from loaders.dates import find_range
+from loaders.metadata import describe
+from loaders.read import read
+from loaders.segment import segment, sentences
+
+
+def test_pdf_text_and_pages(tmp_path):
+    p = tmp_path / "letter.pdf"
+    p.write_bytes(make_pdf(["Dear colleague\nThe front door is effective.", "Children are seen quickly."]))
+    raw = read(p)
+    assert raw.media == "pdf" and raw.pages == 2
+    at = raw.text.index("Children")
+    assert raw.page_of(at) == 2 and raw.page_of(0) == 1
+
+
+def test_docx_paragraphs_and_tables(tmp_path):
+    from docx import Document
+
+    d = Document()
+    d.add_paragraph("Written statement of action")
+    d.add_paragraph("Strategy meetings are now held promptly.", style="List Bullet")
+    t = d.add_table(rows=1, cols=2)
+    t.rows[0].cells[0].text, t.rows[0].cells[1].text = "Action", "Done"
+    p = tmp_path / "plan.docx"
+    d.save(p)
+    raw = read(p)
+    assert "• Strategy meetings are now held promptly." in raw.text
+    assert "Action | Done" in raw.text
+
+
+def test_html_drops_scripts_and_marks_list_items(tmp_path):
+    p = tmp_path / "page.html"
+    p.write_text("<html><head><script>alert(1)</script></head><body><nav>menu</nav><main><h1>Report</h1>"
+                 "<ul><li>Plans are clear.</li></ul></main></body></html>")
+    raw = read(p)
+    assert "alert" not in raw.text and "menu" not in raw.text
+    assert "• Plans are clear." in raw.text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252", "utf-8-sig"])
+def test_text_encodings(tmp_path, encoding):
+    p = tmp_path / "t.txt"
+    p.write_bytes("Children’s social care — café".encode(encoding) if encoding != "cp1252"
+                  else "Children's social care – café".encode(encoding))
+    assert "social care" in read(p).text and "café" in read(p).text
+
+
+@pytest.mark.parametrize("name,data,reason", [
+    ("empty.txt", b"", "empty"),
+    ("page.pdf", b"<!DOCTYPE html><html><body>Not found</body></html>", "HTML page"),
+    ("noise.txt", bytes(range(256)) * 40, "binary"),
+    ("cut.pdf", make_pdf(["Some text here."])[:150], "PDF"),
+])
+def test_bad_inputs_name_the_reason(tmp_path, name, data, reason):
+    p = tmp_path / name
+    p.write_bytes(data)
+    with pytest.raises(LoadError) as exc:
+        read(p)
+    assert exc.value.file == name and reason.lower() in exc.value.reason.lower()
+
+
+def test_encrypted_pdf(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    w = PdfWriter()
+    w.append(PdfReader(io.BytesIO(make_pdf(["Secret findings."]))))
+    w.encrypt("hunter2")
+    p = tmp_path / "locked.pdf"
+    with open(p, "wb") as fh:
+        w.write(fh)
+    with pytest.raises(LoadError, match="encrypted"):
+        read(p)
+
+
+def test_clean_repairs_and_maps_back():
+    text = ("Inspection of Testshire\f"
+            "The response to neglect is too\n\n¹ A footnote.\n\nvariable in some teams.\n"
+            "Inspection of Testshire\n2\f"
+            "■ Plans are clear.\n\uf06e Visits are timely.\n◼ Managers are visible and support-\nive of staff; supportive managers.\n"
+            "Inspection of Testshire\n3\f"
+            "End.")
+    c = clean(text)
+    assert "too variable in some teams." in c.text
+    assert "footnote" not in c.text and "\n2\n" not in c.text
+    assert "• Plans are clear." in c.text and "• Visits are timely." in c.text
+    assert "supportive of staff" in c.text
+    i = c.text.index("variable")
+    a, b = c.to_original(i, i + len("variable"))
+    assert text[a:b] == "variable"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([
+    "The MASH is effective.", "Children¹ wait too long", "• Plans are clear.", "- Strategy meetings are timely.",
+    "\uf06e Health visitors attend.", "\n", "\n\n", "\f", "Page 3", "2", "well-", "being is good.", "Key strengths",
+    "  indented text  ", "◼ Backlog of 200 cases.", "café — “quoted”",
+]), min_size=1, max_size=40))
+def test_every_clean_span_maps_back_to_its_quote(parts):
+    text = "\n".join(parts)
+    c = clean(text)
+    assert len(c.offsets) == len(c.text) + 1
+    for unit in segment(c.text):
+        for s, e in unit.sentences or [(unit.start, unit.end)]:
+            a, b = c.to_original(s, e)
+            assert 0 <= a <= b <= len(text)
+            for k in range(s, e):
+                ch = c.text[k]
+                if ch not in " •\n":
+                    assert text[c.offsets[k]] == ch
+
+
+def test_sentences_keep_abbreviations_together():
+    t = "Partners, e.g. the police, attend. Dr. Smith chairs it. The MASH is effective."
+    got = [t[a:b] for a, b in sentences(t)]
+    assert got == ["Partners, e.g. the police, attend.", "Dr. Smith chairs it.", "The MASH is effective."]
+
+
+def test_numbered_paragraphs_and_headings():
+    t = "What needs to improve?\n\n• The response to neglect.\n\n12.\n\nAssessments are timely.\n\n8.2 a. Plans are clear."
+    units = segment(t)
+    assert units[0].kind == "heading" and units[1].kind == "bullet"
+    assert units[2].number == "12" and units[2].section.startswith("What needs")
+    assert units[3].number == "8.2 a"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Between 4 and 8 December 2017, Ofsted undertook", ("2017-12-04", "2017-12-08")),
+    ("Inspection dates: 7 to 18 November 2022", ("2022-11-07", "2022-11-18")),
+    ("Between 16 May and 20 May 2016, Ofsted", ("2016-05-16", "2016-05-20")),
+    ("from 28 November to 2 December 2016", ("2016-11-28", "2016-12-02")),
+    ("12 December 2016 – 5 January 2017", ("2016-12-12", "2017-01-05")),
+])
+def test_date_ranges(text, expected):
+    assert find_range(text) == expected
+
+
+def test_metadata_of_an_unseen_style_letter():
+    text = ("Ofsted\nPiccadilly Gate\n\n3 March 2021\n\nJo Bloggs\nDirector of Children's Services\nLeeds City Council\n\n"
+            "Dear Jo\n\nFocused visit to Leeds City Council children's services\n\n"
+            "This letter summarises the findings of the focused visit to Leeds children's services on 2 and 3 "
+            "February 2021. Inspectors were Ann Example, Her Majesty's Inspector, and Bo Sample, Her Majesty's Inspector.\n")
+    d = describe(clean(text).text)
+    assert (d.kind, d.area, d.published) == ("focused_visit", "leeds", "2021-03-03")
+    assert (d.inspection_start, d.inspection_end) == ("2021-02-02", "2021-02-03")
+    assert d.inspectors == ["Ann Example", "Bo Sample"]
+
+
+def test_sample_documents_are_recognised(samples):
+    corpus, _ = samples
+    got = {d.file[:3]: (d.kind, d.area, d.published) for d in corpus.documents}
+    assert got == {
+        "000": ("jtai_letter", "haringey", "2018-01-30"),
+        "001": ("news", "haringey", "2018-01-30"),
+        "002": ("annual_report", "haringey", "2020-02-10"),
+        "003": ("jtai_letter", "croydon", "2016-06-29"),
+        "004": ("focused_visit", "haringey", "2020-01-21"),
+    }
+    jtai = next(d for d in corpus.documents if d.file.startswith("000"))
+    assert jtai.inspection.deadline == "2018-05-11"
+    assert jtai.inspection.deep_dive == "neglect"
+    assert set(jtai.inspection.inspectorates) == {"ofsted", "cqc", "hmicfrs", "hmi-probation"}
+    roles = {a.role for a in jtai.addressees}
+    assert len(jtai.addressees) >= 8 and "Geraldine Gavin" in {a.name for a in jtai.addressees}
+    assert roles
