@@ -108,6 +108,10 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     with open(out / "corpus.pickle", "wb") as fh:
         import pickle
         pickle.dump(corpus, fh)
+    if site:
+        import viz
+
+        viz.write(corpus, texts, out)
     (out / "manifest.json").write_text(json.dumps({
         "schema": SCHEMA_VERSION, "documents": len(corpus.documents), "statements": len(corpus.statements),
         "followups": len(corpus.followups), "errors": len(corpus.errors)}, indent=2), encoding="utf-8")

@@ -28,7 +28,7 @@ WEAK_POSITIVE = [
     r"usually", r"planned", r"regular(?:ly)?", r"informed", r"proportionate", r"ensures?", r"enables?", r"helps?",
     r"safe", r"stable", r"increased", r"better", r"progress", r"culture of", r"focused", r"evident", r"evidenced",
     r"increasingly", r"in place", r"achieved", r"committed", r"determined", r"detailed", r"embedded", r"secure[sd]?",
-    r"understand", r"sought", r"invested", r"oversee", r"endeavour",
+    r"understand", r"sought", r"invested", r"oversee", r"endeavour", r"beginning to", r"begun to", r"starting to",
 ]
 NEGATIVE = [
     r"weak(?:ness|nesses|er)?", r"poor(?:ly)?", r"inadequate(?:ly)?", r"ineffective(?:ly)?", r"insufficient(?:ly)?",

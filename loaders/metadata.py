@@ -18,7 +18,7 @@ _KINDS = [
     ("action_plan", re.compile(r"\b(action plan|written statement of (?:proposed )?action|improvement plan)\b", re.I), 400),
     ("annual_report", re.compile(r"\bannual report\b|\byear(?:ly)? report\b", re.I), 1500),
     ("inspection_report", re.compile(
-        r"inspection of (?:[\w ,’'-]+ )?(?:local authority )?children[’']s services|"
+        r"inspection of (?:[\w ,’'-]+ )?(?:local authority )?children[’']s (?:social care )?services|"
         r"inspection of services for children in need of help and protection|"
         r"review of the effectiveness of the local safeguarding children board|"
         r"children[’']s services inspection", re.I), 1500),
@@ -78,14 +78,13 @@ def describe(text: str) -> Described:
     d = Described(kind, title, area, published)
     if rng:
         d.inspection_start, d.inspection_end = rng
+        d.published = _plausible(d.published, d.inspection_end)
     if kind in ("jtai_letter", "focused_visit", "inspection_report", "monitoring_visit"):
         d.inspectorates = [k for k, rx in INSPECTORATES.items() if rx.search(text[:6000])] or ["ofsted"]
         d.inspectors = _inspectors(text)
     if kind == "inspection_report":
         d.grades = grades(text)
-        d.framework = "ILACS" if re.search(r"Inspection of [\w ,’'-]+local authority children", head) else (
-            "SIF" if re.search(r"single inspection|children in need of help and protection, children looked after", head, re.I)
-            else None)
+        d.framework = framework(text)
     m = _DEADLINE.search(text)
     if m:
         found = find_dates(m.group(1))
@@ -156,6 +155,14 @@ def _published(text: str, kind: str, dated: list[tuple[str, int, int]]) -> str |
     return None
 
 
+def _plausible(published: str | None, inspected: str) -> str | None:
+    """A letter cannot predate its visit: "21 January 2019" for a December 2019 visit is a typo for 2020."""
+    if not published or published >= inspected:
+        return published
+    next_year = f"{int(published[:4]) + 1}{published[4:]}"
+    return next_year if inspected <= next_year <= f"{int(inspected[:4]) + 1}{inspected[4:]}" else None
+
+
 def _inspection_range(text: str, kind: str) -> tuple[str, str] | None:
     m = re.search(r"(inspection dates?|visit(?:ed)?|between|carried out|undertook|took place|fieldwork)", text[:6000], re.I)
     zone = text[m.start():m.start() + 600] if m else text[:3000]
@@ -164,6 +171,16 @@ def _inspection_range(text: str, kind: str) -> tuple[str, str] | None:
         return rng
     found = find_dates(zone[:300]) if m else []
     return (found[0][0], found[0][0]) if found else None
+
+
+def framework(text: str) -> str | None:
+    """ILACS (2018 on) or the single inspection framework (2013–2017), from the judgements it uses."""
+    head = text[:8000]
+    if re.search(r"impact of leaders on social work practice|inspection of [\w ,’'-]*local authority children", head, re.I):
+        return "ILACS"
+    if re.search(r"leadership,? management and governance|single inspection|children looked after and care leavers", head, re.I):
+        return "SIF"
+    return None
 
 
 def grades(text: str) -> dict[str, str]:

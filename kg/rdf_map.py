@@ -1,0 +1,332 @@
+"""How a Corpus becomes RDF: the IRI scheme and the triples, written straight as N-Quads.
+
+Emitting N-Quads text (rather than rdflib terms) keeps a 5,000-finding corpus to seconds;
+`kg.rdf.to_dataset` parses the same text when an rdflib Dataset is wanted.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Iterable
+from urllib.parse import quote
+
+from rdflib import RDF, RDFS, SKOS, XSD, Namespace, URIRef
+from rdflib.namespace import DCTERMS, ORG, PROV
+
+from kg.ids import stable_id
+from kg.models import Assessment, Corpus, Document, Span, Statement
+from kg.vocab import SGKG
+
+ROOT = "https://w3id.org/safeguarding-kg/"
+ID = Namespace(ROOT + "id/")
+AGENCY = Namespace(ROOT + "agency/")
+AREA = Namespace(ROOT + "area/")
+THEME = Namespace(ROOT + "theme/")
+OA = Namespace("http://www.w3.org/ns/oa#")
+DERIVED = URIRef(ROOT + "graph/derived")
+
+_SAFE = "/-_.~"
+
+
+def _terms(ns, names: str) -> SimpleNamespace:
+    return SimpleNamespace(**{n: str(ns[n]) for n in names.split()})
+
+
+S = SimpleNamespace(**{n: str(SGKG[n]) for n in SGKG.__annotations__})
+T = _terms(RDF, "type")
+L = _terms(RDFS, "label comment")
+K = _terms(SKOS, "Concept prefLabel altLabel broader")
+D = _terms(DCTERMS, "identifier title date")
+P = _terms(PROV, "wasDerivedFrom wasAssociatedWith wasAttributedTo qualifiedInfluence SoftwareAgent Person")
+O = _terms(ORG, "Organization OrganizationalUnit subOrganizationOf originalOrganization resultingOrganization")
+A = SimpleNamespace(**{n: str(OA) + n for n in
+                       "hasSource hasSelector TextQuoteSelector TextPositionSelector exact prefix suffix start end".split()})
+X = _terms(XSD, "date decimal integer")
+_CLASS = {"finding": S.Finding, "recommendation": S.Recommendation, "action": S.Action,
+          "evidence": S.Evidence, "statistic": S.Statistic}
+
+
+def _id(local_id: str) -> str:
+    return str(ID) + quote(local_id, safe=_SAFE)
+
+
+def iri(local_id: str) -> URIRef:
+    """A document, statement, follow-up, assessment, reference, inspection or recurrence."""
+    return URIRef(_id(local_id))
+
+
+def agency_iri(agency_id: str) -> URIRef:
+    return URIRef(str(AGENCY) + quote(agency_id, safe=_SAFE))
+
+
+def area_iri(area_id: str) -> URIRef:
+    return URIRef(str(AREA) + quote(area_id, safe=_SAFE))
+
+
+def theme_iri(theme_id: str) -> URIRef:
+    return URIRef(str(THEME) + quote(theme_id, safe=_SAFE))
+
+
+def assessment_id(a: Assessment) -> str:
+    """Same formula as kg.pg.assessment_id, so both graph forms name assessments alike."""
+    return stable_id("as", a.finding, a.as_of or "", a.set_by, a.status)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        return len(text) == 10 and date.fromisoformat(text) is not None
+    except ValueError:
+        return False
+
+
+def _esc(v: str) -> str:
+    return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+
+
+def decimal_lexical(x: float) -> str:
+    """The canonical xsd:decimal form Oxigraph stores, so exports round-trip exactly."""
+    text = format(Decimal(repr(float(x))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+class Quads:
+    """N-Quads lines, one graph at a time."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, g: str, s: str, p: str, o: str | None) -> None:
+        if o:
+            self.lines.append(f"<{s}> <{p}> <{o}> <{g}> .\n")
+
+    def lit(self, g: str, s: str, p: str, value, kind: str = "str") -> None:
+        if value is None or value == "":
+            return
+        if kind == "date":
+            text = str(value)
+            o = f'"{_esc(text)}"^^<{X.date}>' if _is_date(text) else f'"{_esc(text)}"'
+        elif kind == "dec":
+            o = f'"{decimal_lexical(value)}"^^<{X.decimal}>'
+        elif kind == "int":
+            o = f'"{int(value)}"^^<{X.integer}>'
+        else:
+            o = f'"{_esc(str(value))}"'
+        self.lines.append(f"<{s}> <{p}> {o} <{g}> .\n")
+
+    def node(self, g: str, s: str, cls: str, local_id: str | None = None) -> None:
+        self.add(g, s, T.type, cls)
+        self.lit(g, s, D.identifier, local_id)
+
+    def bytes(self) -> bytes:
+        return "".join(self.lines).encode("utf-8")
+
+
+def _span(q: Quads, g: str, node: str, doc: str, span: Span) -> None:
+    target, by_quote, by_pos = node + "#span", node + "#quote", node + "#position"
+    q.add(g, node, S.source, target)
+    q.node(g, target, S.TextSpan)
+    q.add(g, target, A.hasSource, doc)
+    q.add(g, target, A.hasSelector, by_quote)
+    q.add(g, target, A.hasSelector, by_pos)
+    q.lit(g, target, S.page, span.page, "int")
+    q.node(g, by_quote, A.TextQuoteSelector)
+    q.lit(g, by_quote, A.exact, span.quote)
+    q.lit(g, by_quote, A.prefix, span.prefix)
+    q.lit(g, by_quote, A.suffix, span.suffix)
+    q.node(g, by_pos, A.TextPositionSelector)
+    q.lit(g, by_pos, A.start, span.start, "int")
+    q.lit(g, by_pos, A.end, span.end, "int")
+
+
+def _document(q: Quads, d: Document) -> None:
+    g = node = _id(d.id)
+    q.node(g, node, S.Document, d.id)
+    q.add(g, node, S.documentKind, getattr(S, d.kind))
+    q.lit(g, node, D.title, d.title)
+    q.lit(g, node, D.date, d.published, "date")
+    q.lit(g, node, S.file, d.file)
+    q.lit(g, node, S.sha256, d.sha256)
+    q.lit(g, node, S.pages, d.pages, "int")
+    q.add(g, node, S.area, d.area and area_iri(d.area))
+    if i := d.inspection:
+        ins = _id(i.id)
+        q.add(g, node, S.reports, ins)
+        q.node(g, ins, S.Inspection, i.id)
+        q.lit(g, ins, S.inspectionKind, i.kind)
+        q.add(g, ins, S.area, i.area and area_iri(i.area))
+        q.lit(g, ins, S.startDate, i.start, "date")
+        q.lit(g, ins, S.endDate, i.end, "date")
+        q.lit(g, ins, S.framework, i.framework)
+        q.lit(g, ins, S.deepDive, i.deep_dive)
+        q.lit(g, ins, S.deadline, i.deadline, "date")
+        for who in i.inspectorates:
+            q.add(g, ins, P.wasAssociatedWith, agency_iri(who))
+        for name in i.inspectors:
+            q.lit(g, ins, S.inspector, name)
+        for key, value in sorted(i.grades.items()):
+            grade = f"{ins}#grade-{quote(key, safe='-_.~')}"
+            q.add(g, ins, S.grade, grade)
+            q.node(g, grade, S.Grade)
+            q.lit(g, grade, S.judgement, key)
+            q.lit(g, grade, S.gradeValue, value)
+    for ad in d.addressees:
+        who = _id(stable_id("ad", d.id, ad.name, ad.role, ad.organisation))
+        q.add(g, node, S.addressedTo, who)
+        q.node(g, who, S.Addressee)
+        q.lit(g, who, L.label, ad.name)
+        q.lit(g, who, S.role, ad.role)
+        q.lit(g, who, S.organisation, ad.organisation)
+        q.add(g, who, S.agency, ad.agency and agency_iri(ad.agency))
+    for r in d.references:
+        ref = _id(r.id)
+        q.node(g, ref, S.Reference, r.id)
+        q.add(g, ref, P.wasDerivedFrom, node)
+        q.lit(g, ref, S.referenceKind, r.kind)
+        q.lit(g, ref, D.date, r.date, "date")
+        q.add(g, ref, S.area, r.area and area_iri(r.area))
+        q.add(g, ref, S.resolvedTo, r.resolved and _id(r.resolved))
+        _span(q, g, ref, node, r.span)
+
+
+def _statement(q: Quads, s: Statement) -> None:
+    g = doc = _id(s.doc)
+    node = _id(s.id)
+    q.node(g, node, _CLASS[s.kind], s.id)
+    q.add(g, node, P.wasDerivedFrom, doc)
+    q.add(g, node, S.polarity, s.polarity and getattr(S, s.polarity))
+    q.lit(g, node, S.section, s.section)
+    q.lit(g, node, S.text, s.text)
+    q.lit(g, node, D.date, s.date, "date")
+    q.lit(g, node, S.due, s.due, "date")
+    q.add(g, node, S.area, s.area and area_iri(s.area))
+    for a in s.agencies:
+        q.add(g, node, S.concerns, agency_iri(a))
+    for a in s.mentioned:
+        q.add(g, node, S.mentionsAgency, agency_iri(a))
+    for t in s.themes:
+        q.add(g, node, S.theme, theme_iri(t))
+    q.add(g, node, S.refersTo, s.refers_to and _id(s.refers_to))
+    if st := s.statistic:
+        q.lit(g, node, S.value, st.value, "dec")
+        q.lit(g, node, S.unit, st.unit)
+        q.lit(g, node, S.previousValue, st.previous, "dec")
+        q.lit(g, node, S.direction, st.direction)
+    _span(q, g, node, doc, s.span)
+
+
+def _areas(c: Corpus) -> dict[str, str | None]:
+    """Every area named anywhere, with its label where the corpus gives one."""
+    named = [d.area for d in c.documents] + [s.area for s in c.statements] + [a.area for a in c.agencies]
+    named += [r.area for d in c.documents for r in d.references]
+    named += [d.inspection.area for d in c.documents if d.inspection]
+    return dict(sorted({**{a: None for a in named if a}, **c.areas}.items()))
+
+
+def _reference_data(q: Quads, c: Corpus) -> None:
+    g = str(DERIVED)
+    for area, label in _areas(c).items():
+        node = area_iri(area)
+        q.node(g, node, S.Area, area)
+        q.lit(g, node, L.label, label)
+
+    for t in c.themes:
+        node = theme_iri(t.id)
+        q.node(g, node, K.Concept, t.id)
+        q.lit(g, node, K.prefLabel, t.label)
+        for b in t.broader:
+            q.add(g, node, K.broader, theme_iri(b))
+    named = {t for s in c.statements for t in s.themes} | {b for t in c.themes for b in t.broader}
+    for t in sorted(named - {t.id for t in c.themes}):
+        q.node(g, theme_iri(t), K.Concept, t)
+
+    for a in c.agencies:
+        node = agency_iri(a.id)
+        q.node(g, node, S.Agency, a.id)
+        q.add(g, node, T.type, O.Organization)
+        q.lit(g, node, L.label, a.label)
+        q.lit(g, node, S.agencyType, a.type)
+        q.lit(g, node, S.role, a.role)
+        for alias in a.aliases:
+            q.lit(g, node, K.altLabel, alias)
+        q.add(g, node, S.area, a.area and area_iri(a.area))
+        if a.parent:
+            q.add(g, node, T.type, O.OrganizationalUnit)
+            q.add(g, node, O.subOrganizationOf, agency_iri(a.parent))
+        if a.succeeded_by:
+            successor, event = agency_iri(a.succeeded_by), node + "#succession"
+            q.add(g, node, S.succeededBy, successor)
+            q.node(g, event, S.Succession)
+            q.add(g, event, O.originalOrganization, node)
+            q.add(g, event, O.resultingOrganization, successor)
+            q.lit(g, event, D.date, a.succession_date, "date")
+    named = {x for s in c.statements for x in (*s.agencies, *s.mentioned)}
+    named |= {x for a in c.agencies for x in (a.parent, a.succeeded_by) if x}
+    named |= {w for d in c.documents if d.inspection for w in d.inspection.inspectorates}
+    named |= {ad.agency for d in c.documents for ad in d.addressees if ad.agency}
+    for a in sorted(named - {a.id for a in c.agencies}):
+        q.node(g, agency_iri(a), S.Agency, a)
+
+
+def _judgements(q: Quads, c: Corpus) -> None:
+    g = str(DERIVED)
+    for f in c.followups:
+        node, evidence = _id(f.id), _id(f.evidence)
+        q.node(g, node, S.FollowUp, f.id)
+        q.add(g, node, S.finding, _id(f.finding))
+        q.add(g, node, S.evidence, evidence)
+        q.add(g, evidence, P.qualifiedInfluence, node)
+        q.add(g, node, S.relation, getattr(S, f.relation))
+        q.lit(g, node, S.score, f.score, "dec")
+        q.lit(g, node, S.method, f.method)
+        for cue in f.cues:
+            q.lit(g, node, S.cue, cue)
+        q.lit(g, node, S.review, f.reviewed)
+        q.lit(g, node, L.comment, f.note)
+        software = _id("agent/" + f.method)
+        q.add(g, node, P.wasAttributedTo, software)
+        q.node(g, software, P.SoftwareAgent)
+        q.lit(g, software, L.label, f.method)
+        if f.reviewer:
+            person = _id("person/" + f.reviewer)
+            q.add(g, node, P.wasAttributedTo, person)
+            q.node(g, person, P.Person)
+            q.lit(g, person, L.label, f.reviewer)
+
+    for a in c.assessments:
+        node = _id(assessment_id(a))
+        q.node(g, node, S.Assessment, assessment_id(a))
+        q.add(g, node, S.assessmentOf, _id(a.finding))
+        q.add(g, node, S.status, getattr(S, a.status))
+        q.lit(g, node, S.confidence, a.confidence, "dec")
+        q.lit(g, node, S.explanation, a.explanation)
+        q.lit(g, node, S.asOf, a.as_of, "date")
+        q.lit(g, node, S.setBy, a.set_by)
+        q.add(g, node, S.lastEvidence, a.last_evidence and _id(a.last_evidence))
+
+    for r in c.recurrences:
+        node = _id(r.id)
+        q.node(g, node, S.Recurrence, r.id)
+        q.add(g, node, S.statementA, _id(r.a))
+        q.add(g, node, S.statementB, _id(r.b))
+        q.lit(g, node, S.score, r.score, "dec")
+        for t in r.themes:
+            q.add(g, node, S.theme, theme_iri(t))
+
+
+def nquads(corpus: Corpus, documents: Iterable[str] | None = None, derived: bool = True) -> bytes:
+    """The corpus as N-Quads: a graph per document (only `documents` if given) and `derived`."""
+    keep = set(documents) if documents is not None else None
+    q = Quads()
+    for d in corpus.documents:
+        if keep is None or d.id in keep:
+            _document(q, d)
+    for s in corpus.statements:
+        if keep is None or s.doc in keep:
+            _statement(q, s)
+    if derived:
+        _reference_data(q, corpus)
+        _judgements(q, corpus)
+    return q.bytes()

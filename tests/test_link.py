@@ -1,0 +1,98 @@
+"""Follow-up links, statuses (now and as of a date), recurrences and reviews, on the sample corpus."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kg import link, review
+from kg.models import Assessment, Corpus, Span, Statement
+
+
+def _st(id, doc, kind, text, date, polarity=None, themes=("front-door",), agencies=("haringey/mash",)):
+    return Statement(id, doc, kind, polarity, "", text, Span(0, len(text), text), "haringey", date,
+                     list(agencies), [], list(themes))
+
+
+def tiny() -> Corpus:
+    c = Corpus()
+    c.statements = [
+        _st("w1", "d1", "finding", "Strategy discussions in the MASH do not include health practitioners.", "2018-01-30", "weakness",
+            ["strategy-discussions"]),
+        _st("w2", "d1", "finding", "There is a backlog of police checks in the MASH.", "2018-01-30", "weakness", ["police-backlog"]),
+        _st("w3", "d1", "finding", "Counselling waiting times for children are too long.", "2018-01-30", "weakness", ["mental-health"]),
+        _st("e1", "d2", "evidence", "Strategy discussions in the MASH now include health practitioners and have improved.",
+            "2020-01-21", "strength", ["strategy-discussions"]),
+        _st("e2", "d2", "evidence", "The backlog of police checks in the MASH remains a concern and is still not cleared.",
+            "2020-01-21", "weakness", ["police-backlog"]),
+    ]
+    c.followups, c.recurrences = link.link(c)
+    c.assessments = link.assess(c)
+    return c
+
+
+def test_status_follows_the_evidence():
+    c = tiny()
+    now = link.current(c.assessments)
+    assert now["w1"].status == "addressed" and "improved" in now["w1"].explanation
+    assert now["w2"].status == "persists"
+    assert now["w3"].status == "no_evidence"
+    assert {f.evidence for f in c.followups if f.finding == "w1"} == {"e1"}
+
+
+def test_status_as_of_a_date():
+    c = tiny()
+    before = link.current(c.assessments, as_of="2019-01-01")
+    assert before["w1"].status == "no_evidence" and before["w2"].status == "no_evidence"
+    assert "w1" not in link.current(c.assessments, as_of="2017-12-31")
+
+
+def test_mixed_evidence_is_progress_never_addressed():
+    c = tiny()
+    c.statements.append(_st("e3", "d2", "evidence", "Strategy discussions in the MASH do not always include health practitioners.",
+                            "2020-01-21", "weakness", ["strategy-discussions"]))
+    c.followups, _ = link.link(c)
+    c.assessments = link.assess(c)
+    assert link.current(c.assessments)["w1"].status == "progress"
+
+
+def test_hedged_improvement_is_not_addressed():
+    c = tiny()
+    c.statements[3] = replace(c.statements[3], text="Strategy discussions in the MASH are beginning to include health practitioners.")
+    c.followups, _ = link.link(c)
+    c.assessments = link.assess(c)
+    assert link.current(c.assessments)["w1"].status == "progress"
+
+
+def test_reviews_override_and_unknown_ids_are_reported(tmp_path):
+    c = tiny()
+    path = tmp_path / "reviews.jsonl"
+    fu = next(f for f in c.followups if f.finding == "w1")
+    review.record(path, review.Decision(fu.id, "reject", "A Reviewer", "not the same meetings"))
+    review.record(path, review.Decision("w3", "status", "A Reviewer", "seen in the 2020 action plan", "progress"))
+    review.record(path, review.Decision("st-gone", "status", "A Reviewer", "old", "addressed"))
+    decisions = review.load(path)
+    c.followups, unknown = review.apply_to_links(c.followups, decisions)
+    c.assessments = link.assess(c)
+    c.assessments, unknown2 = review.apply_to_status(c, decisions)
+    now = link.current(c.assessments)
+    assert now["w1"].status == "no_evidence"  # its only link was rejected
+    assert now["w3"].status == "progress" and now["w3"].set_by == "person"
+    assert unknown == [] and len(unknown2) == 1 and "st-gone" in unknown2[0]
+
+
+def test_samples_haringey_findings_get_later_evidence(samples):
+    corpus, _ = samples
+    jtai = next(d for d in corpus.documents if d.file.startswith("000"))
+    targets = [s for s in corpus.statements if s.doc == jtai.id and link.is_target(s)]
+    linked = {f.finding for f in corpus.followups}
+    assert sum(t.id in linked for t in targets) >= len(targets) // 3
+    docs = {d.id: d for d in corpus.documents}
+    stmts = {s.id: s for s in corpus.statements}
+    for f in corpus.followups:
+        assert stmts[f.evidence].date > stmts[f.finding].date
+        assert docs[stmts[f.evidence].doc].area == docs[stmts[f.finding].doc].area
+
+
+def test_croydon_findings_have_no_evidence_from_haringey(samples):
+    corpus, _ = samples
+    croydon = {s.id for s in corpus.statements if s.area == "croydon"}
+    assert not any(f.finding in croydon for f in corpus.followups)
