@@ -27,8 +27,8 @@ app.add_typer(review_app, name="review")
 app.add_typer(query_app, name="query")
 app.add_typer(serve_app, name="serve")
 app.add_typer(push_app, name="push")
-out_ = Console()
-err = Console(stderr=True)
+out_ = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 OUT = typer.Option(Path("out"), "--out", "-o", help="The build folder.")
 

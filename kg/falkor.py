@@ -45,10 +45,11 @@ def free_port(low: int | None = None, high: int | None = None, host: str = "127.
 
 
 def _die_with_parent() -> None:
-    """Linux: the server gets SIGTERM if the Python process dies without cleaning up."""
+    """Linux: the server is killed if the Python process dies without stopping it (with
+    `save ""` nothing unsaved would survive a gentler signal either)."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
 def _binaries() -> tuple[str, str]:
@@ -72,10 +73,12 @@ class FalkorServer:
     also opens FalkorDB's experimental Bolt port — it listens on all
     interfaces, so use it only in tests."""
 
-    def __init__(self, folder: str | Path, bolt: bool = False, startup_timeout: float = 20.0):
+    def __init__(self, folder: str | Path, bolt: bool = False, startup_timeout: float = 20.0,
+                 stop_timeout: float = 60.0):
         self.folder = Path(folder)
         self.bolt = bolt
         self.startup_timeout = startup_timeout
+        self.stop_timeout = stop_timeout
         self.port: int | None = None
         self.bolt_port: int | None = None
         self.process: subprocess.Popen | None = None
@@ -101,7 +104,7 @@ class FalkorServer:
             last_error = self._wait_ready()
             if not last_error:
                 return self
-            self._kill()
+            self._kill(grace=0)
         raise StoreError(f"FalkorDB did not start in {self.folder}: {last_error} "
                          f"(see {self.folder / 'falkordb.log'})")
 
@@ -138,10 +141,10 @@ class FalkorServer:
         if self.process.poll() is None:
             import redis
 
-            client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=120)
+            client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=self.stop_timeout)
             try:
                 client.shutdown(save=save, nosave=not save)
-            except redis.exceptions.ConnectionError:
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
                 pass
             except redis.exceptions.ResponseError as e:
                 self._kill()
@@ -150,11 +153,11 @@ class FalkorServer:
                 client.close()
         self._kill()
 
-    def _kill(self) -> None:
+    def _kill(self, grace: float = 10.0) -> None:
         if self.process is None:
             return
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             self.process.terminate()
             try:

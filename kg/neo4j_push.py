@@ -73,21 +73,27 @@ def ensure_constraints(driver: Any, database: str | None = None) -> bool:
 
 def push_neo4j(corpus: Corpus, uri: str, user: str, password: str, batch_size: int = 1000,
                database: str | None = None, progress: Progress | None = None,
-               timeout: float = 10.0) -> dict[str, int]:
+               timeout: float = 10.0, max_batch_bytes: int | None = None) -> dict[str, int]:
     """Upsert the corpus into a Bolt server with batched, parameterised UNWIND … MERGE.
 
     Idempotent: a second push of the same corpus changes nothing.  A document pushed again
-    replaces its own statements, references and relationships."""
+    replaces its own statements, references and relationships.  On Neo4j each batch is a
+    managed (retried) write transaction; other Bolt servers get auto-commit statements, since
+    FalkorDB's Bolt port drops the writes of explicit transactions.  `max_batch_bytes` caps
+    the JSON size of a batch for servers with small message limits."""
     with connect(uri, user, password, timeout) as driver:
-        constraints = ensure_constraints(driver, database)
+        neo4j = ensure_constraints(driver, database)
         with driver.session(database=database) as session:
             def run(cypher: str, params: dict[str, Any]) -> None:
                 try:
-                    session.execute_write(lambda tx: tx.run(cypher, params).consume())
+                    if neo4j:
+                        session.execute_write(lambda tx: tx.run(cypher, params).consume())
+                    else:
+                        session.run(cypher, params).consume()
                 except Exception as e:
                     raise StoreError(f"{_redact(uri, password)}: write failed: {_redact(str(e), password)}") from None
-            counts = write(run, corpus, batch_size, progress)
-    return {**counts, "constraints": int(constraints)}
+            counts = write(run, corpus, batch_size, progress, max_batch_bytes=max_batch_bytes)
+    return {**counts, "constraints": int(neo4j)}
 
 
 def query_neo4j(uri: str, user: str, password: str, name: str, params: dict[str, Any] | None = None,

@@ -6,6 +6,7 @@ in kg.pg, never from data.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from importlib import resources
@@ -29,9 +30,19 @@ def _ident(name: str) -> str:
     return name
 
 
-def batches(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(rows), max(1, size)):
-        yield rows[i:i + size]
+def batches(rows: Sequence[Any], size: int, max_bytes: int | None = None) -> Iterator[list[Any]]:
+    """Runs of at most `size` rows and, when given, about `max_bytes` of JSON."""
+    batch: list[Any] = []
+    used = 0
+    for row in rows:
+        cost = len(json.dumps(row, default=str)) + 1 if max_bytes else 0
+        if batch and (len(batch) >= max(1, size) or (max_bytes and used + cost > max_bytes)):
+            yield batch
+            batch, used = [], 0
+        batch.append(row)
+        used += cost
+    if batch:
+        yield batch
 
 
 def node_statements(nodes: Iterable[Node]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -100,7 +111,7 @@ def replacement_statements(nodes: Sequence[Node], rels: Sequence[Rel]) -> list[t
 
 
 def write(run: Run, corpus: Corpus, batch_size: int = 1000, progress: Progress | None = None,
-          replace: bool = True) -> dict[str, int]:
+          replace: bool = True, max_batch_bytes: int | None = None) -> dict[str, int]:
     """Upsert the corpus: replacements, then nodes, then relationships, in batches.
     Statements with no rows (orphan clean-up) run once with no parameters."""
     nodes, rels = to_property_graph(corpus)
@@ -115,8 +126,8 @@ def write(run: Run, corpus: Corpus, batch_size: int = 1000, progress: Progress |
             if not rows:
                 run(cypher, {})
                 done += 1
-            for batch in batches(rows, batch_size):
-                run(cypher, {"rows": list(batch)})
+            for batch in batches(rows, batch_size, max_batch_bytes):
+                run(cypher, {"rows": batch})
                 done += len(batch)
             if progress:
                 progress(stage, done, total)

@@ -97,7 +97,7 @@ FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ttl": ox.RdfFormat.TURTLE,
            "ntriples": ox.RdfFormat.N_TRIPLES, "nt": ox.RdfFormat.N_TRIPLES,
            "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS, "nq": ox.RdfFormat.N_QUADS,
            "jsonld": None, "json-ld": None}
-_QUOTED_FORMATS = ("turtle", "ntriples", "trig", "nquads", "jsonld")
+_FORMAT_NAMES = ("turtle", "ntriples", "trig", "nquads", "jsonld")
 
 
 def _py(term) -> object:
@@ -162,8 +162,11 @@ class RDFStore:
         self.path = path
 
     @classmethod
-    def open(cls, path: str | os.PathLike, read_only: bool = False) -> "RDFStore":
+    def open(cls, path: str | os.PathLike, read_only: bool = False, create: bool = False) -> "RDFStore":
+        """Open the store in the folder `path` (made empty if `create` and it is not there)."""
         p = Path(path)
+        if not p.is_dir() and not (create and not read_only):
+            raise StoreError(f"{p}: no RDF store here (build one first)")
         try:
             if read_only:
                 return cls(ox.Store.read_only(str(p)), p)
@@ -248,7 +251,7 @@ class RDFStore:
         subs = {ox.Variable(k): ox.Literal(str(v)) for k, v in params.items()}
         try:
             result = self.store.query(text, use_default_graph_as_union=True, substitutions=subs)
-        except (SyntaxError, OSError, ValueError) as e:
+        except (SyntaxError, OSError, ValueError, RuntimeError) as e:
             raise QueryError(f"{name_or_text}: {e}") from e
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError(f"{name_or_text}: only SELECT queries give a table")
@@ -265,7 +268,7 @@ class RDFStore:
         """Write the store as turtle, ntriples (all graphs merged), trig, nquads or jsonld."""
         fmt = format.lower()
         if fmt not in FORMATS:
-            raise StoreError(f"{path}: unknown format {format!r}; use one of {', '.join(_QUOTED_FORMATS)}")
+            raise StoreError(f"{path}: unknown format {format!r}; use one of {', '.join(_FORMAT_NAMES)}")
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.tmp")

@@ -27,6 +27,7 @@ class SGKG(DefinedNamespace):
     Recurrence: URIRef
     Reference: URIRef
     Relation: URIRef
+    RoleTemplate: URIRef
     Statement: URIRef
     Statistic: URIRef
     Status: URIRef
@@ -62,6 +63,7 @@ class SGKG(DefinedNamespace):
     finding: URIRef
     focused_visit: URIRef
     framework: URIRef
+    genericAlias: URIRef
     grade: URIRef
     gradeValue: URIRef
     inspection_report: URIRef
@@ -69,17 +71,21 @@ class SGKG(DefinedNamespace):
     inspector: URIRef
     jtai_letter: URIRef
     judgement: URIRef
+    labelPattern: URIRef
     lastEvidence: URIRef
     mentions: URIRef
     mentionsAgency: URIRef
     method: URIRef
     monitoring_visit: URIRef
+    namePattern: URIRef
+    neutralAlias: URIRef
     news: URIRef
     no_evidence: URIRef
     organisation: URIRef
     other: URIRef
     page: URIRef
     pages: URIRef
+    parentTemplate: URIRef
     persists: URIRef
     polarities: URIRef
     polarity: URIRef
@@ -92,6 +98,7 @@ class SGKG(DefinedNamespace):
     relations: URIRef
     reports: URIRef
     resolvedTo: URIRef
+    resolvesToAreaPoliceForce: URIRef
     review: URIRef
     role: URIRef
     score: URIRef
@@ -107,6 +114,7 @@ class SGKG(DefinedNamespace):
     strength: URIRef
     succeededBy: URIRef
     supports: URIRef
+    territorialPoliceForce: URIRef
     text: URIRef
     theme: URIRef
     unit: URIRef

@@ -1,0 +1,161 @@
+"""The whole job through the CLI: outputs, bad input, exit codes, atomic and deterministic builds, the wheel."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ROOT, make_pdf
+from kg.cli import app
+from kg.pipeline import sample_corpus
+
+runner = CliRunner()
+
+
+def _build(*args):
+    return runner.invoke(app, ["build", *map(str, args), "--workers", "1"])
+
+
+@pytest.fixture(scope="module")
+def sample_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("b") / "out"
+    r = _build("--out", out)
+    assert r.exit_code == 0, r.output
+    return out, r.output
+
+
+def test_build_writes_every_output(sample_build):
+    out, output = sample_build
+    for name in ("documents.jsonl", "findings.jsonl", "tracker.csv", "errors.jsonl", "site/index.html", "maps/index.html"):
+        assert (out / name).exists(), name
+    assert "5 documents" in output and str(out) in output
+    docs = [json.loads(x) for x in (out / "documents.jsonl").read_text().splitlines()]
+    assert {d["kind"] for d in docs} == {"jtai_letter", "news", "annual_report", "focused_visit"}
+    rows = [json.loads(x) for x in (out / "findings.jsonl").read_text().splitlines()]
+    texts = {d["id"]: (out / "texts" / f"{d['id']}.txt").read_text() for d in docs}
+    for r in rows:
+        assert texts[r["document"]][r["start"]:r["end"]] == r["quote"]
+    weak = [r for r in rows if r["kind"] == "finding" and r["polarity"] == "weakness"]
+    assert weak and all(r["status"] in ("addressed", "progress", "persists", "no_evidence") for r in weak)
+    assert any(r["followups"] for r in weak)
+    f = next(r for r in weak if r["followups"])
+    assert {"evidence", "file", "quote", "start", "end", "relation", "score", "reviewed"} <= set(f["followups"][0])
+
+
+def test_findings_and_trace_commands(sample_build):
+    out, _ = sample_build
+    r = runner.invoke(app, ["findings", "--out", str(out), "--status", "open", "--area", "haringey",
+                            "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert rows and all(x["status"] != "addressed" and x["area"] == "haringey" for x in rows)
+    linked = next(x for x in rows if x["status"] in ("progress", "persists"))
+    r = runner.invoke(app, ["trace", linked["id"], "--out", str(out)])
+    assert r.exit_code == 0 and "status:" in r.output and "evidence (" in r.output and "why:" in r.output
+    r = runner.invoke(app, ["trace", "st-nope", "--out", str(out)])
+    assert r.exit_code == 2 and "no statement" in r.output
+
+
+def test_review_survives_rebuild_and_reports_orphans(tmp_path):
+    out = tmp_path / "out"
+    assert _build("--out", out).exit_code == 0
+    rows = [json.loads(x) for x in (out / "findings.jsonl").read_text().splitlines()]
+    target = next(r for r in rows if r["status"] == "no_evidence")
+    r = runner.invoke(app, ["review", "status", target["id"], "progress", "--reviewer", "A Scrutineer",
+                            "--note", "action plan seen", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    runner.invoke(app, ["review", "status", "st-000000", "addressed", "--reviewer", "A Scrutineer", "--out", str(out)])
+    r = _build("--out", out)
+    rows = {json.loads(x)["id"]: json.loads(x) for x in (out / "findings.jsonl").read_text().splitlines()}
+    assert rows[target["id"]]["status"] == "progress"
+    assert "st-000000 no longer exists" in r.output
+
+
+def test_bad_files_are_reported_and_the_rest_builds(tmp_path):
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    for p in sample_corpus().glob("00[04]*.txt"):
+        (corpus / p.name).write_bytes(p.read_bytes())
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "fake.pdf").write_bytes(b"<html><body>Sorry</body></html>")
+    (corpus / "scan.pdf").write_bytes(make_pdf([""]))
+    (corpus / "copy.txt").write_bytes((corpus / "000_d575777664c372be.txt").read_bytes())
+    out = tmp_path / "out"
+    r = _build(corpus, "--out", out)
+    assert r.exit_code == 1, r.output
+    for needle in ("empty.txt: file is empty", "fake.pdf: named .pdf but the content is an HTML page",
+                   "scan.pdf: PDF has no text layer", "same content as"):
+        assert needle in r.output
+    docs = (out / "documents.jsonl").read_text().splitlines()
+    assert len(docs) == 2
+    errors = [json.loads(x) for x in (out / "errors.jsonl").read_text().splitlines()]
+    assert {e["file"] for e in errors} >= {"empty.txt", "fake.pdf", "scan.pdf"}
+
+
+def test_nothing_buildable_exits_2(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    assert _build(tmp_path / "empty.txt", "--out", tmp_path / "out").exit_code == 2
+
+
+def test_rebuild_is_identical(sample_build, tmp_path):
+    out, _ = sample_build
+    again = tmp_path / "again"
+    assert runner.invoke(app, ["build", "--out", str(again), "--workers", "2", "--no-site"]).exit_code == 0
+    for name in ("documents.jsonl", "findings.jsonl", "tracker.csv"):
+        assert (out / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_failed_build_keeps_the_previous_output(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert _build("--out", out).exit_code == 0
+    before = (out / "findings.jsonl").read_bytes()
+    import kg.export
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(kg.export, "write_tracker_csv", boom)
+    r = _build("--out", out)
+    assert r.exit_code != 0
+    assert (out / "findings.jsonl").read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if "building" in p.name]
+
+
+def test_help_teaches():
+    r = runner.invoke(app, ["--help"])
+    for cmd in ("build", "findings", "trace", "review", "eval", "query", "queries"):
+        assert cmd in r.output
+    assert "Exit code" in runner.invoke(app, ["build", "--help"]).output
+
+
+def test_the_wheel_carries_its_resources(tmp_path):
+    """A normal (non-editable) install finds ontology, queries and samples as package resources."""
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(dist)], check=True)
+    wheel = next(dist.glob("safeguarding_kg-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "kg/samples/000_d575777664c372be.txt" in names and "ontology/themes.ttl" in names
+    assert any(n.startswith("queries/sparql/") and n.endswith(".rq") for n in names)
+    assert "kg = kg.cli:app" in zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    where = subprocess.run([sys.executable, "-c", "import kg, ontology; print(kg.__file__)"], cwd=elsewhere, env=env,
+                           capture_output=True, text=True, check=True).stdout
+    assert where.startswith(str(target))
+    r = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--out", "built", "--no-site", "--workers", "1"],
+                       cwd=elsewhere, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (elsewhere / "built" / "findings.jsonl").stat().st_size > 1000
+    assert subprocess.run([sys.executable, "-m", "kg.cli", "--help"], cwd=elsewhere, env=env,
+                          capture_output=True, text=True).returncode == 0

@@ -1,0 +1,190 @@
+"""The RDF mapping, the vocabulary, SHACL, named-graph replacement and exports."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from importlib.resources import files
+
+import pytest
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic, to_isomorphic, graph_diff
+from rdflib.namespace import DCTERMS
+
+from kg.errors import StoreError, ValidationError
+from kg.rdf import DERIVED, RDFStore, check, iri, nquads, to_dataset, validate
+from kg.synthetic import generate
+from kg.vocab import SGKG
+
+SGKG_NS = "https://w3id.org/safeguarding-kg/def#"
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return generate(60, seed=1)
+
+
+@pytest.fixture(scope="module")
+def dataset(corpus):
+    return to_dataset(corpus)
+
+
+def _ttl(name: str) -> str:
+    return files("ontology").joinpath(name).read_text("utf-8")
+
+
+def _declared() -> set[str]:
+    g = Graph().parse(data=_ttl("sgkg.ttl"), format="turtle")
+    return {str(s)[len(SGKG_NS):] for s in g.subjects() if str(s).startswith(SGKG_NS)}
+
+
+def test_closed_namespace_matches_ontology():
+    assert set(SGKG.__annotations__) == _declared()
+    assert SGKG.Finding == URIRef(SGKG_NS + "Finding")
+    with pytest.raises(AttributeError):
+        SGKG.typo
+
+
+@pytest.mark.parametrize("name", ["areas.ttl", "agencies.ttl", "themes.ttl", "shapes.ttl"])
+def test_every_sgkg_term_used_by_ontology_files_is_declared(name):
+    if not files("ontology").joinpath(name).is_file():
+        pytest.skip(f"ontology/{name} is not there yet")
+    text = _ttl(name)
+    used = set(re.findall(r"\bsgkg:([A-Za-z_][A-Za-z0-9_]*)", text))
+    used |= set(re.findall(re.escape("<" + SGKG_NS) + r"([A-Za-z_][A-Za-z0-9_]*)>", text))
+    assert used <= _declared(), sorted(used - _declared())
+
+
+def test_every_sgkg_term_the_mapping_emits_is_declared(dataset):
+    used = {str(t)[len(SGKG_NS):] for q in dataset.quads() for t in q[:3] if str(t).startswith(SGKG_NS)}
+    assert used and used <= _declared()
+
+
+def test_context_is_valid_json_ld():
+    ctx = json.loads(_ttl("context.jsonld"))["@context"]
+    assert ctx["quote"] == "oa:exact" and ctx["id"] == "@id" and ctx["status"]["@type"] == "@vocab"
+
+
+def test_one_graph_per_document_plus_derived(corpus, dataset):
+    graphs = {str(g.identifier) for g in dataset.graphs() if len(g)}
+    assert graphs == {str(iri(d.id)) for d in corpus.documents} | {str(DERIVED)}
+    s = corpus.statements[0]
+    g = dataset.graph(iri(s.doc))
+    assert (iri(s.id), DCTERMS.identifier, Literal(s.id)) in g
+    assert str(iri(s.id)).removeprefix("https://w3id.org/safeguarding-kg/id/") == s.id
+    assert (iri(s.id), SGKG.source, URIRef(iri(s.id) + "#span")) in g
+
+
+def test_synthetic_corpus_conforms(dataset):
+    assert validate(dataset) == []
+    check(dataset)
+
+
+def test_broken_graph_reports_its_focus_node(corpus):
+    bad = dataclasses.replace(corpus, statements=list(corpus.statements))
+    f = next(i for i, s in enumerate(bad.statements) if s.kind == "finding")
+    bad.statements[f] = dataclasses.replace(bad.statements[f], themes=[], polarity=None, date="12 May 2018")
+    ds = to_dataset(bad)
+    focus = str(iri(bad.statements[f].id))
+    problems = validate(ds)
+    assert any(p.startswith(focus + ": ") and "theme" in p for p in problems)
+    assert any(p.startswith(focus + ": ") and "polarity" in p for p in problems)
+    assert any(p.startswith(focus + ": ") and "xsd:date" in p for p in problems)
+    with pytest.raises(ValidationError, match=re.escape(focus)):
+        check(ds)
+    ds.remove((None, SGKG.score, None, None))
+    assert any("one score" in p for p in validate(ds))
+
+
+def test_store_load_matches_dataset(corpus, dataset, tmp_path):
+    store = RDFStore.build(tmp_path / "store", corpus)
+    assert len(store) == len(dataset)
+    same_graphs(store.to_dataset(), dataset)
+    store.close()
+    again = RDFStore.open(tmp_path / "store", read_only=True)
+    assert len(again) == len(dataset)
+    with pytest.raises(StoreError, match="no RDF store"):
+        RDFStore.open(tmp_path / "missing")
+    assert len(RDFStore.open(tmp_path / "new", create=True)) == 0
+
+
+def test_build_replaces_atomically(corpus, tmp_path):
+    RDFStore.build(tmp_path / "s", generate(10, seed=9)).close()
+    store = RDFStore.build(tmp_path / "s", corpus)
+    assert len(store) == len(to_dataset(corpus))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_replace_document_replaces_exactly_its_graph(corpus):
+    store = RDFStore.memory()
+    store.load(corpus)
+    before = store.to_dataset()
+    doc = corpus.documents[0]
+    others = [s for s in corpus.statements if s.doc != doc.id]
+    edited = dataclasses.replace(corpus, statements=others + [
+        dataclasses.replace(s, text=s.text + " (revised)") for s in corpus.statements if s.doc == doc.id])
+    store.replace_document(doc.id, edited)
+    after = store.to_dataset()
+    for g in before.graphs():
+        if g.identifier not in (iri(doc.id), DERIVED) and len(g):
+            assert isomorphic(g, after.graph(g.identifier)), g.identifier
+    changed = after.graph(iri(doc.id))
+    assert any(str(o).endswith("(revised)") for o in changed.objects(None, SGKG.text))
+    assert not any(str(o).endswith("(revised)") for o in before.graph(iri(doc.id)).objects(None, SGKG.text))
+    store.replace_document(doc.id, corpus)
+    same_graphs(store.to_dataset(), before)
+    n = len(store)
+    store.replace_document(doc.id, corpus)
+    assert len(store) == n
+    gone = dataclasses.replace(corpus, documents=corpus.documents[1:], statements=others)
+    store.replace_document(doc.id, gone)
+    assert str(iri(doc.id)) not in store.graphs()
+
+
+def same_graphs(a: Dataset, b: Dataset) -> None:
+    """Every non-empty named graph of either is isomorphic to its namesake in the other."""
+    names = {g.identifier for ds in (a, b) for g in ds.graphs() if len(g)}
+    for name in names:
+        ga, gb = a.graph(name), b.graph(name)
+        if not isomorphic(ga, gb):
+            _, only_a, only_b = graph_diff(to_isomorphic(ga), to_isomorphic(gb))
+            pytest.fail(f"{name}: only in first {sorted(only_a)[:3]}, only in second {sorted(only_b)[:3]}")
+
+
+def _union(ds: Dataset) -> Graph:
+    g = Graph()
+    for s, p, o, _ in ds.quads():
+        g.add((s, p, o))
+    return g
+
+
+@pytest.mark.parametrize("fmt,parse_as,quads", [
+    ("trig", "trig", True), ("nquads", "nquads", True), ("jsonld", "json-ld", True),
+    ("turtle", "turtle", False), ("ntriples", "nt", False)])
+def test_exports_round_trip(corpus, dataset, tmp_path, fmt, parse_as, quads):
+    store = RDFStore.memory()
+    store.load(corpus)
+    out = store.export(tmp_path / f"kg.{fmt}", fmt)
+    if quads:
+        back = Dataset()
+        back.parse(out, format=parse_as)
+        same_graphs(back, dataset)
+    else:
+        assert isomorphic(Graph().parse(out, format=parse_as), _union(dataset))
+    if fmt == "jsonld":
+        doc = json.loads(out.read_text("utf-8"))
+        assert "@context" in doc and '"quote"' in out.read_text("utf-8")
+
+
+def test_export_rejects_unknown_format(tmp_path):
+    with pytest.raises(StoreError, match="unknown format"):
+        RDFStore.memory().export(tmp_path / "x.xml", "rdfxml")
+
+
+def test_nquads_escape_awkward_text(corpus):
+    s = dataclasses.replace(corpus.statements[0], text='He said "no"\n\\ then } UNION {')
+    weird = dataclasses.replace(corpus, statements=[s] + corpus.statements[1:])
+    store = RDFStore.memory()
+    store.load(weird)
+    assert (iri(s.id), SGKG.text, Literal(s.text)) in store.to_dataset()
+    assert len(set(nquads(weird).splitlines())) == len(store)

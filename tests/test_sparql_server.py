@@ -1,0 +1,92 @@
+"""A real Oxigraph server: read-only serving of a built store, and Graph Store Protocol pushes."""
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from kg.errors import StoreError
+from kg.rdf import RDFStore, to_dataset
+from kg.sparql_server import oxigraph_binary, push, start
+
+try:
+    oxigraph_binary()
+except StoreError:
+    pytest.skip("the oxigraph server program is not installed", allow_module_level=True)
+
+from kg.synthetic import generate
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sparql(base: str, query: str) -> list[dict]:
+    url = f"{base}/query?{urllib.parse.urlencode({'query': query})}"
+    request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["results"]["bindings"]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    process = start(tmp_path / "server-store", port=port, read_only=False)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return generate(40, seed=2)
+
+
+def test_push_twice_replaces_instead_of_duplicating(server, corpus):
+    ds = to_dataset(corpus)
+    sent = push(ds, server)
+    assert len(sent) == len(corpus.documents) + 1
+    first = int(sparql(server, COUNT)[0]["n"]["value"])
+    assert first == len(ds)
+    store = RDFStore.memory()
+    store.load(corpus)
+    push(store, server + "/store")
+    assert int(sparql(server, COUNT)[0]["n"]["value"]) == first
+
+
+def test_serve_read_only_answers_over_union_of_graphs(tmp_path, corpus):
+    path = tmp_path / "store"
+    RDFStore.build(path, corpus).close()
+    port = free_port()
+    process = start(path, port=port)
+    try:
+        rows = sparql(f"http://127.0.0.1:{port}",
+                      "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/safeguarding-kg/def#Document> }")
+        assert int(rows[0]["n"]["value"]) == len(corpus.documents)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/store?default", data=b"", method="PUT",
+                                         headers={"Content-Type": "application/n-triples"})
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(request, timeout=10)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_unreachable_server_is_a_clear_error(corpus):
+    with pytest.raises(StoreError, match="cannot reach"):
+        push(to_dataset(corpus), f"http://127.0.0.1:{free_port()}/store")
+    with pytest.raises(StoreError, match="not an http"):
+        push(to_dataset(corpus), "ftp://example.org/store")
+
+
+def test_serving_a_missing_store_is_a_clear_error(tmp_path):
+    with pytest.raises(StoreError, match="no RDF store"):
+        start(tmp_path / "nothing", port=free_port())
