@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +25,8 @@ def _redact(text: str, password: str | None) -> str:
 @contextmanager
 def connect(uri: str, user: str, password: str, timeout: float = 10.0) -> Iterator[Any]:
     """A verified neo4j driver; StoreError (without the password) if the server cannot be
-    reached or refuses the credentials."""
+    reached or refuses the credentials.  A failed handshake is retried once: FalkorDB's Bolt
+    port drops the handshake of every other new client."""
     try:
         from neo4j import GraphDatabase
         from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
@@ -37,14 +39,18 @@ def connect(uri: str, user: str, password: str, timeout: float = 10.0) -> Iterat
     except (ValueError, DriverError) as e:
         raise StoreError(f"{where}: not a usable Bolt address ({_redact(str(e), password)})") from None
     try:
-        try:
-            driver.verify_connectivity()
-        except AuthError:
-            raise StoreError(f"{where}: the server refused the credentials of user {user!r}") from None
-        except (ServiceUnavailable, OSError) as e:
-            raise StoreError(f"{where}: cannot reach the server ({_redact(str(e), password)})") from None
-        except (Neo4jError, DriverError) as e:
-            raise StoreError(f"{where}: {_redact(str(e), password)}") from None
+        for attempt in (1, 2):
+            try:
+                driver.verify_connectivity()
+                break
+            except AuthError:
+                raise StoreError(f"{where}: the server refused the credentials of user {user!r}") from None
+            except (ServiceUnavailable, OSError) as e:
+                if attempt == 2:
+                    raise StoreError(f"{where}: cannot reach the server ({_redact(str(e), password)})") from None
+                time.sleep(0.1)
+            except (Neo4jError, DriverError) as e:
+                raise StoreError(f"{where}: {_redact(str(e), password)}") from None
         yield driver
     finally:
         driver.close()

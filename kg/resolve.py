@@ -234,6 +234,7 @@ def theme_label(theme_id: str) -> str:
         raise UnknownIdError("theme", theme_id) from None
 
 
+@lru_cache(maxsize=None)
 def _area_names(area_id: str) -> tuple[str, ...]:
     """The area's label and the alt labels that are names, not council titles."""
     a = _areas()[area_id]
@@ -241,6 +242,7 @@ def _area_names(area_id: str) -> tuple[str, ...]:
     return (a.label, *(x for x in a.alt_labels if not council.search(x) and not x.isupper()))
 
 
+@lru_cache(maxsize=None)
 def _instance(area_id: str, template_id: str) -> Agency:
     t = _templates()[template_id]
     area = _areas()[area_id]
@@ -257,6 +259,7 @@ def _instance(area_id: str, template_id: str) -> Agency:
     )
 
 
+@lru_cache(maxsize=None)
 def agency(agency_id: str) -> Agency:
     """The agency with this id: a national agency or an ``{area}/{template}`` instance."""
     org = _orgs().get(agency_id)
@@ -272,10 +275,15 @@ def agency(agency_id: str) -> Agency:
 
 def agencies_for_area(area_id: str) -> list[Agency]:
     """Every area-local agency (one per role template) plus the area's police force, sorted by id."""
+    return list(_agencies_for_area(area_id))
+
+
+@lru_cache(maxsize=None)
+def _agencies_for_area(area_id: str) -> tuple[Agency, ...]:
     if area_id not in _areas():
         raise UnknownIdError("area", area_id)
     found = {a.id: a for a in (_instance(area_id, t) for t in _templates())}
-    return [found[k] for k in sorted(found)]
+    return tuple(found[k] for k in sorted(found))
 
 
 # ---------------------------------------------------------------- matching
@@ -434,6 +442,7 @@ def _extra_matcher(items: tuple[tuple[str, str], ...]) -> _Matchers:
     return m
 
 
+@lru_cache(maxsize=4096)
 def _resolve_expansion(expansion: str, area: str | None, date: str | None) -> str | None:
     """The agency an expansion names, when one alias covers most of it."""
     mentions = tag_agencies(expansion, area, date)
@@ -457,8 +466,7 @@ def tag_agencies(text: str, area: str | None, date: str | None = None,
     spans = _agency_matcher().spans(doc)
     prefer: frozenset[str] = frozenset()
     if extra_aliases:
-        resolved = {abbr: _resolve_expansion(exp, area, date) for abbr, exp in sorted(extra_aliases.items())}
-        items = tuple((f"={aid}", abbr) for abbr, aid in resolved.items() if aid)
+        items = _extra_items(tuple(sorted(extra_aliases.items())), area, date)
         if items:
             extra = _extra_matcher(items).spans(doc)
             prefer = frozenset(k for _, _, k in extra)
@@ -473,6 +481,13 @@ def tag_agencies(text: str, area: str | None, date: str | None = None,
         start, end = offsets[s][0], offsets[e - 1][1]
         out.append(Mention(aid, agency(aid).role, start, end, text[start:end]))
     return out
+
+
+@lru_cache(maxsize=256)
+def _extra_items(aliases: tuple[tuple[str, str], ...], area: str | None, date: str | None) -> tuple[tuple[str, str], ...]:
+    """Glossary abbreviations resolved once per document, not once per sentence."""
+    resolved = {abbr: _resolve_expansion(exp, area, date) for abbr, exp in aliases}
+    return tuple((f"={aid}", abbr) for abbr, aid in resolved.items() if aid)
 
 
 @lru_cache(maxsize=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from kg import resolve
 from kg.ids import normalise, stable_id
@@ -106,6 +107,11 @@ def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) ->
     inspection_doc = meta.kind in INSPECTION_KINDS
     seen: Counter[str] = Counter()
     out: list[Statement] = []
+
+    @lru_cache(maxsize=64)
+    def context_themes(a: int, b: int, section: str = "") -> list[str]:
+        return resolve.tag_themes(section or text[a:b])
+
     for unit in _body_units(units, meta):
         if unit.kind == "heading" or _SKIP_SECTION.match(unit.section or ""):
             continue
@@ -123,8 +129,8 @@ def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) ->
             sid = stable_id("st", raw.sha256, kind, key, str(seen[key]))
             span = _span(raw, cleaned, a, b)
             concerned, mentioned = _agencies(sentence, meta, date, glossary)
-            themes = resolve.tag_themes(sentence) or resolve.tag_themes(text[unit.start:unit.end]) \
-                or resolve.tag_themes(section) or ([meta.deep_dive] if meta.deep_dive else [])
+            themes = resolve.tag_themes(sentence) or context_themes(unit.start, unit.end) \
+                or context_themes(-1, -1, section) or ([meta.deep_dive] if meta.deep_dive else [])
             due = None
             if kind == "recommendation":
                 found = find_dates(sentence)
