@@ -104,7 +104,7 @@ class FalkorServer:
             last_error = self._wait_ready()
             if not last_error:
                 return self
-            self._kill(grace=0)
+            self._kill()
         raise StoreError(f"FalkorDB did not start in {self.folder}: {last_error} "
                          f"(see {self.folder / 'falkordb.log'})")
 
@@ -135,33 +135,32 @@ class FalkorServer:
             return s.connect_ex(("127.0.0.1", self.bolt_port)) == 0
 
     def stop(self, save: bool = True) -> None:
-        """Save the graph to the folder's RDB file (unless save=False) and end the process."""
+        """Write the graph to the folder's RDB file (a synchronous SAVE, unless save=False),
+        then end the process with SIGTERM (a SHUTDOWN waits seconds on the module's threads)."""
         if self.process is None:
             return
-        if self.process.poll() is None:
+        error = None
+        if save and self.process.poll() is None:
             import redis
 
             client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=self.stop_timeout)
             try:
-                client.shutdown(save=save, nosave=not save)
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                pass
-            except redis.exceptions.ResponseError as e:
-                self._kill()
-                raise StoreError(f"FalkorDB could not save {self.folder / RDB_FILE}: {e}") from e
+                client.save()
+            except redis.exceptions.RedisError as e:
+                error = StoreError(f"FalkorDB could not save {self.folder / RDB_FILE}: {e}")
             finally:
                 client.close()
         self._kill()
+        if error:
+            raise error
 
-    def _kill(self, grace: float = 10.0) -> None:
+    def _kill(self, grace: float = 0.0) -> None:
         if self.process is None:
             return
-        try:
-            self.process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
+        if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=5)
+                self.process.wait(timeout=grace + 5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

@@ -158,17 +158,12 @@ def assessment_id(a: Assessment) -> str:
 
 
 def current_assessment(assessments: Iterable[Assessment]) -> Assessment | None:
-    """A reviewer's word if there is one, else the latest; first in list order on ties."""
+    """A reviewer's word if there is one, else the latest; on a tie the greater status name
+    (progress > persists > no_evidence > addressed), so a tie never reads as addressed."""
     items = list(assessments)
-    people = [a for a in items if a.set_by == "person"]
-    pool = people or items
-    if not pool:
+    if not items:
         return None
-    best = pool[0]
-    for a in pool[1:]:
-        if (a.as_of or "") > (best.as_of or ""):
-            best = a
-    return best
+    return max(items, key=lambda a: (a.set_by == "person", a.as_of or "", a.status))
 
 
 def is_open_candidate(s: Statement) -> bool:

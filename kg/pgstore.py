@@ -139,38 +139,30 @@ def index_labels() -> tuple[str, ...]:
 
 
 def query_names() -> list[str]:
-    folder = resources.files("queries") / "cypher"
-    return sorted(p.name.split(".")[0] for p in folder.iterdir()
-                  if p.name.endswith(".cypher") and p.name.count(".") == 1)
+    import queries
+
+    return [n for n in queries.names("cypher") if "." not in n]
 
 
-def load_query(name: str, engine: str | None = None) -> str:
-    """The text of a named query; `NAME.<engine>.cypher` wins over `NAME.cypher` when it exists."""
-    if not _NAME.match(name):
-        raise QueryError(f"not a query name: {name!r}")
-    folder = resources.files("queries") / "cypher"
-    for candidate in ([f"{name}.{engine}.cypher"] if engine else []) + [f"{name}.cypher"]:
-        path = folder / candidate
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
-    raise QueryError(f"unknown Cypher query {name!r}; known: {', '.join(query_names())}")
+def load_query(name: str, engine: str | None = None) -> tuple[str, tuple[str, ...]]:
+    """(text, parameter names) of a named query; `NAME.<engine>.cypher`, where one exists,
+    replaces `NAME.cypher` on that engine."""
+    import queries
 
-
-def declared_params(text: str) -> list[str]:
-    for line in text.splitlines():
-        m = re.match(r"^//\s*params:\s*(.*)$", line.strip())
-        if m:
-            return [p.strip() for p in m.group(1).split(",") if p.strip() and p.strip() not in ("—", "-", "none")]
-    return []
+    q = queries.load("cypher", name)
+    variant = resources.files("queries") / "cypher" / f"{name}.{engine}.cypher"
+    text = variant.read_text(encoding="utf-8") if engine and variant.is_file() else q.text
+    return text, q.params
 
 
 def resolve(name_or_text: str, params: dict[str, Any] | None, engine: str) -> tuple[str, dict[str, Any]]:
-    """(cypher, params) for a query name or a Cypher text; declared parameters left out become ""."""
+    """(cypher, params) for a query name or Cypher text; declared parameters left out are ""."""
     params = dict(params or {})
-    if _NAME.match(name_or_text.strip()):
-        text = load_query(name_or_text.strip(), engine)
-        for p in declared_params(text):
-            if params.get(p) is None:
-                params[p] = ""
-        return text, params
-    return name_or_text, params
+    name = name_or_text.strip()
+    if not _NAME.match(name):
+        return name_or_text, params
+    text, declared = load_query(name, engine)
+    unknown = set(params) - set(declared)
+    if unknown:
+        raise QueryError(f"{name}: unknown parameter(s) {sorted(unknown)}; it takes: {', '.join(declared) or 'none'}")
+    return text, {p: "" if params.get(p) is None else params[p] for p in declared}

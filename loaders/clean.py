@@ -78,8 +78,10 @@ def running_lines(lines: list[_Line]) -> set[int]:
     counts = Counter(_shape(lines[i].text) for idx in edges.values() for i in set(idx))
     threshold = max(2, pages // 4)
     drop = set()
-    for idx in edges.values():
+    for page, idx in edges.items():
         for i in idx:
+            if page == 0 and not _PAGE_NO.match(lines[i].text):
+                continue  # on the first page a repeated line is the title, not a running header
             shape = _shape(lines[i].text)
             if _PAGE_NO.match(lines[i].text) or (counts[shape] >= threshold and len(shape) < 120):
                 drop.add(i)

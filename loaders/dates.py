@@ -9,14 +9,16 @@ MONTHS = {m: i for i, m in enumerate(
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
 _M = r"(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+_MN = _M.replace("(", "(?:", 1)
 _D = r"(\d{1,2})\s?(?:st|nd|rd|th)?"
 _Y = r"((?:19|20)\d\d)"
 DMY = re.compile(rf"\b{_D}\s+{_M},?\s+{_Y}\b", re.I)
 MDY = re.compile(rf"\b{_M}\s+{_D},?\s+{_Y}\b", re.I)
 MY = re.compile(rf"\b{_M}\s+{_Y}\b", re.I)
-_SEP = r"\s*(?:-|–|—|to|and|until)\s*"
+_SEP = r"(?:\s*,?\s*(?:-|–|—|to|and|until)\s*|\s*,\s*)"
 RANGE = re.compile(
-    rf"\b{_D}(?:\s+{_M})?(?:\s+{_Y})?{_SEP}{_D}\s+{_M},?\s+{_Y}\b", re.I)
+    rf"\b{_D}(?:\s+(?:of\s+)?{_M})?(?:\s+{_Y})?(?:{_SEP}\d{{1,2}}(?:st|nd|rd|th)?(?:\s+{_MN})?)*?{_SEP}"
+    rf"{_D}\s+(?:of\s+)?{_M},?\s+{_Y}\b", re.I)
 NUMERIC = re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)\b")
 
 
@@ -52,6 +54,9 @@ def find_range(text: str) -> tuple[str, str] | None:
     if not m:
         return None
     d1, m1, y1, d2, m2, y2 = m.groups()
+    if not m1:
+        first = re.search(_M, m.group(0), re.I)
+        m1 = first.group(1) if first else m2
     end = _iso(d2, m2, y2)
     start = _iso(d1, m1 or m2, y1 or y2)
     if start and end and start > end and not y1:

@@ -18,7 +18,8 @@ _KINDS = [
     ("action_plan", re.compile(r"\b(action plan|written statement of (?:proposed )?action|improvement plan)\b", re.I), 400),
     ("annual_report", re.compile(r"\bannual report\b|\byear(?:ly)? report\b", re.I), 1500),
     ("inspection_report", re.compile(
-        r"inspection of (?:[\w ,’'-]+ )?(?:local authority )?children[’']s (?:social care )?services|"
+        r"inspection of (?:[\w\s,’'&-]+?\s)?(?:local\s+authority\s+)?children[’']s\s+(?:social\s+care\s+)?services|"
+        r"inspection of (?:safeguarding and )?looked after children(?:[’']s)? services|"
         r"inspection of services for children in need of help and protection|"
         r"review of the effectiveness of the local safeguarding children board|"
         r"children[’']s services inspection", re.I), 1500),
@@ -66,8 +67,12 @@ class Described:
     addressees: list[Addressee] = field(default_factory=list)
 
 
+_LETTERHEAD = re.compile(r"(Piccadilly Gate|Agora|Clive House|Royal Exchange Buildings)[^\n]*(?:\n(?=[A-Za-z])[^\n]{0,40}){0,5}", re.I)
+
+
 def describe(text: str) -> Described:
     """`text` is the cleaned text of a document."""
+    text = _LETTERHEAD.sub(lambda m: " " * len(m.group(0)), text)
     head = text[:4000]
     kind = doc_kind(text)
     title = _title(text, kind)
@@ -122,6 +127,10 @@ def doc_kind(text: str) -> str:
 
 
 def _title(text: str, kind: str) -> str:
+    for rx in (rx for k, rx, _ in _KINDS if k == kind):
+        m = rx.search(text[:3000])
+        if m and m.group(0).lower().startswith("inspection of"):
+            return " ".join(m.group(0).split())[:200]
     for line in text[:3000].split("\n"):
         s = line.strip()
         if len(s) > 20 and re.search(r"inspection|visit|report|plan|annual", s, re.I) and not s.startswith("Dear"):
@@ -131,7 +140,7 @@ def _title(text: str, kind: str) -> str:
 
 
 def _area(text: str, title: str) -> str | None:
-    found = resolve.find_areas(title)
+    found = resolve.find_areas(title) or resolve.find_areas(text[:300])
     if found:
         return found[0][0]
     counts = Counter(a for a, _, _ in resolve.find_areas(text[:6000]))
@@ -141,7 +150,7 @@ def _area(text: str, title: str) -> str | None:
 
 
 def _published(text: str, kind: str, dated: list[tuple[str, int, int]]) -> str | None:
-    m = re.search(r"(?:agreed date|date of publication|published(?: on)?|publication date)\s*:?\s*(.{0,40})", text[:5000], re.I)
+    m = re.search(r"(?:agreed date|date of publication|published(?: on)?|publication date)\s*:?\s*([\s\S]{0,40})", text[:5000], re.I)
     if m:
         found = find_dates(re.sub(r"(\d)\s+(st|nd|rd|th)\b", r"\1\2", m.group(1)))
         if found:
@@ -163,20 +172,26 @@ def _plausible(published: str | None, inspected: str) -> str | None:
     return next_year if inspected <= next_year <= f"{int(inspected[:4]) + 1}{inspected[4:]}" else None
 
 
+_WHEN = re.compile(r"(inspection dates?|visit(?:ed)?|between|carried out|undertook|took place|fieldwork|"
+                   r"inspected|evaluated|on\s+\d{1,2}\s)", re.I)
+
+
 def _inspection_range(text: str, kind: str) -> tuple[str, str] | None:
-    m = re.search(r"(inspection dates?|visit(?:ed)?|between|carried out|undertook|took place|fieldwork)", text[:6000], re.I)
-    zone = text[m.start():m.start() + 600] if m else text[:3000]
-    rng = find_range(zone)
-    if rng:
-        return rng
-    found = find_dates(zone[:300]) if m else []
-    return (found[0][0], found[0][0]) if found else None
+    for m in list(_WHEN.finditer(text[:6000]))[:12]:
+        zone = text[m.start():m.start() + 400]
+        rng = find_range(zone)
+        if rng:
+            return rng
+        found = find_dates(zone[:160])
+        if found:
+            return found[0][0], found[0][0]
+    return None
 
 
 def framework(text: str) -> str | None:
     """ILACS (2018 on) or the single inspection framework (2013–2017), from the judgements it uses."""
     head = text[:8000]
-    if re.search(r"impact of leaders on social work practice|inspection of [\w ,’'-]*local authority children", head, re.I):
+    if re.search(r"impact of leaders on social work\s+practice|inspection of [\w\s,’'-]*local\s+authority\s+children", head, re.I):
         return "ILACS"
     if re.search(r"leadership,? management and governance|single inspection|children looked after and care leavers", head, re.I):
         return "SIF"

@@ -1,7 +1,8 @@
 // actions_without_impact — actions reported against a finding that no non-action statement shows to have improved
 // params: area
 MATCH (f:Statement)-[r:FOLLOWED_UP_BY]->(act:Statement)
-WHERE act.kind = 'action' AND coalesce(r.reviewed, '') <> 'rejected'
+WHERE (f.kind = 'recommendation' OR (f.kind = 'finding' AND f.polarity = 'weakness'))
+  AND act.kind = 'action' AND coalesce(r.reviewed, '') <> 'rejected'
   AND ($area = '' OR f.area = $area)
 OPTIONAL MATCH (f)-[s:FOLLOWED_UP_BY]->(e:Statement)
 WHERE s.relation = 'supports' AND coalesce(s.reviewed, '') <> 'rejected' AND e.kind <> 'action'

@@ -1,4 +1,4 @@
-// status_as_of — each finding's status on a date: its latest assessment dated on or before it (a reviewer's on ties); findings without one are left out
+// status_as_of — each finding's status on a date: its latest assessment dated on or before it (a reviewer's on the same day, else the greater status name); findings without one are left out
 // params: as_of, area
 MATCH (f:Statement)-[:HAS_ASSESSMENT]->(a:Assessment)
 WHERE (f.kind = 'recommendation' OR (f.kind = 'finding' AND f.polarity = 'weakness'))
@@ -7,6 +7,6 @@ WHERE (f.kind = 'recommendation' OR (f.kind = 'finding' AND f.polarity = 'weakne
 WITH f, max(a.as_of) AS latest
 MATCH (f)-[:HAS_ASSESSMENT]->(a:Assessment)
 WHERE a.as_of = latest
-WITH f, min(CASE WHEN a.set_by = 'person' THEN a.status END) AS reviewed, min(a.status) AS derived
+WITH f, max(CASE WHEN a.set_by = 'person' THEN a.status END) AS reviewed, max(a.status) AS derived
 RETURN f.id AS finding, f.area AS area, coalesce(reviewed, derived) AS status
 ORDER BY area, finding

@@ -1,7 +1,7 @@
-// theme_timeline — statements on a theme in an area, in date order
+// theme_timeline — statements on a theme (any theme when "") in an area, in date order
 // params: area, theme
-MATCH (s:Statement)
-WHERE ($area = '' OR s.area = $area)
-  AND ($theme = '' OR (s)-[:HAS_THEME]->(:Theme {id: $theme}))
-RETURN s.date AS date, s.document AS document, s.id AS statement, s.kind AS kind, s.polarity AS polarity
-ORDER BY date, statement
+MATCH (s:Statement)-[:HAS_THEME]->(t:Theme)
+WHERE ($theme = '' OR t.id = $theme)
+  AND ($area = '' OR s.area = $area)
+RETURN DISTINCT s.date AS date, s.document AS document, s.id AS statement, s.kind AS kind, s.polarity AS polarity
+ORDER BY date, document, statement

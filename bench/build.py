@@ -1,0 +1,107 @@
+"""End-to-end build on a corpus: first build, no-change rebuild, one-new-document rebuild.
+
+    python bench/build.py --corpus ../shared/national/text [--workers 2] [--limit N] [--json]
+
+The corpus is copied to a temporary folder without its last file; that copy is built
+(first build, empty cache), built again unchanged (extraction cache hit), then the held-out
+file is added and it is built once more. Linking (kg.link.link + assess) and the maps and
+site (viz.write) are also timed on their own, on the assembled corpus. Peak memory is the
+sampled sum of this process and its worker processes (psutil), plus getrusage marks.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import PeakRSS, emit, files_of, machine, maxrss_mb, parser, timer  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--workers", type=int, default=2, help="Extraction worker processes (default 2).")
+    p.add_argument("--limit", type=int, default=None, help="Use only the first N documents (by name).")
+    p.add_argument("--no-site", action="store_true", help="Skip maps and site in the builds.")
+    a = p.parse_args(argv)
+
+    import kg.link
+    import viz
+    from kg.pipeline import build
+
+    files = files_of(a.corpus, a.limit)
+    if len(files) < 2:
+        p.error("the corpus needs at least two documents")
+    site = not a.no_site
+    res: dict = {"bench": "build", "corpus": [str(c) for c in a.corpus], "documents": len(files),
+                 "workers": a.workers, "site": site, "machine": machine()}
+    with tempfile.TemporaryDirectory(prefix="kg-bench-build-") as tmp:
+        tmp = Path(tmp)
+        src = tmp / "in"
+        src.mkdir()
+        for i, f in enumerate(files[:-1]):
+            shutil.copy2(f, src / f"{i:05d}_{f.name}")
+        held = files[-1]
+        out = tmp / "out"
+        phases: dict = {}
+
+        def run(name: str) -> None:
+            marks: dict = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                now = time.perf_counter()
+                marks.setdefault(stage, [now, now])[1] = now
+
+            t0 = time.perf_counter()
+            with PeakRSS() as mem:
+                r = build([src], out, workers=a.workers, progress=progress, site=site)
+            total = time.perf_counter() - t0
+            ext = marks.get("extract")
+            phases[name] = {"seconds": round(total, 2), "peak_mb": mem.mb, "exit_code": r.exit_code,
+                            "documents": len(r.corpus.documents), "statements": len(r.corpus.statements),
+                            "followups": len(r.corpus.followups), "errors": len(r.corpus.errors),
+                            "extract_seconds": round(ext[1] - t0, 2) if ext else None}
+            return r
+
+        first = run("first")
+        run("no_change")
+        shutil.copy2(held, src / f"{len(files):05d}_{held.name}")
+        last = run("one_new")
+        res["phases"] = phases
+        res["ratios"] = {k: round(phases["first"]["seconds"] / max(v["seconds"], 1e-9), 2) for k, v in phases.items()}
+        del first
+
+        corpus = last.corpus
+        texts = {t.stem: t.read_text(encoding="utf-8") for t in (out / "texts").glob("*.txt")}
+        parts: dict = {}
+        with timer(parts, "link_seconds"):
+            followups, recurrences = kg.link.link(corpus)
+        corpus.followups = followups
+        with timer(parts, "assess_seconds"):
+            kg.link.assess(corpus)
+        with timer(parts, "viz_seconds"):
+            viz.write(corpus, texts, tmp / "viz")
+        try:
+            from kg.rdf import RDFStore
+
+            with timer(parts, "rdf_store_seconds"):
+                RDFStore.build(tmp / "rdf", corpus).close()
+        except ImportError as e:  # pragma: no cover
+            parts["rdf_store_seconds"] = f"unavailable: {e}"
+        res["parts"] = {**parts, "followups": len(followups), "recurrences": len(recurrences)}
+        res["rusage"] = maxrss_mb()
+
+    rows = [[name, ph["seconds"], ph["extract_seconds"], ph["peak_mb"], res["ratios"][name], ph["documents"],
+             ph["statements"], ph["followups"], ph["exit_code"]] for name, ph in phases.items()]
+    rows += [[k.removesuffix("_seconds"), v, None, None, None, None, None, None, None]
+             for k, v in parts.items() if k.endswith("_seconds")]
+    emit(res, rows, ["phase", "seconds", "extract_s", "peak_MB", "first/this", "docs", "statements", "followups",
+                     "exit"], a.json, f"kg.pipeline.build on {', '.join(res['corpus'])}: {len(files)} documents, "
+                                      f"{a.workers} workers (getrusage {res['rusage']})")
+    return res
+
+
+if __name__ == "__main__":
+    main()

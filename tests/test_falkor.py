@@ -1,0 +1,153 @@
+"""The embedded FalkorDB engine: start/stop, load, replacement, persistence, the query library."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+import queries
+from kg.errors import QueryError
+from kg.falkor import RDB_FILE, FalkorEngine, FalkorServer
+from kg.pg import to_property_graph
+from kg.pgstore import query_names
+from pgkit import falkor_children, no_server_left_behind, small_corpus  # noqa: F401
+
+README = Path(__file__).resolve().parents[1] / "queries" / "README.md"
+
+
+def readme_table() -> dict[str, tuple[list[str], list[str]]]:
+    out = {}
+    for line in README.read_text("utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and re.fullmatch(r"[a-z_]+", cells[0]) and cells[0] != "name":
+            split = lambda s: [x.strip() for x in s.split(",") if x.strip() not in ("", "—")]
+            out[cells[0]] = (split(cells[1]), split(cells[2]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    with FalkorEngine.open(tmp_path_factory.mktemp("falkor")) as e:
+        e.load(small_corpus())
+        yield e
+
+
+def graph_state(e: FalkorEngine):
+    nodes = e.query("MATCH (n) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props")[1]
+    rels = e.query("MATCH (a)-[r]->(b) RETURN a.id, type(r), b.id, properties(r)")[1]
+    canon = lambda rows: sorted(repr(r) for r in rows)
+    return canon(nodes), canon(rels)
+
+
+def test_server_runs_on_loopback_and_stops_saving_the_rdb(tmp_path):
+    server = FalkorServer(tmp_path).start()
+    try:
+        assert server.process.poll() is None and server.bolt_port is None
+        assert server.process.pid in falkor_children()
+        args = server.process.args
+        assert args[args.index("--bind") + 1] == "127.0.0.1" and args[args.index("--save") + 1] == ""
+    finally:
+        server.stop()
+    assert server.process is None and falkor_children() == []
+    assert (tmp_path / RDB_FILE).exists()
+
+
+def test_load_matches_the_mapping_and_is_idempotent(engine):
+    nodes, rels = to_property_graph(small_corpus())
+    assert engine.counts() == (len(nodes), len(rels))
+    before = graph_state(engine)
+    engine.load(small_corpus())
+    assert graph_state(engine) == before
+
+
+def test_batches_of_any_size_give_the_same_graph(engine, tmp_path):
+    with FalkorEngine.open(tmp_path, batch_size=3) as small:
+        small.load(small_corpus())
+        assert graph_state(small) == graph_state(engine)
+
+
+def test_graph_persists_in_the_folder(tmp_path):
+    corpus = small_corpus()
+    with FalkorEngine.open(tmp_path) as e:
+        e.load(corpus)
+        counts = e.counts()
+    assert (tmp_path / RDB_FILE).stat().st_size > 0
+    with FalkorEngine.open(tmp_path) as e:
+        assert e.counts() == counts
+        assert e.query("documents")[1]
+
+
+def test_properties_survive_quotes_backslashes_newlines_and_unicode(engine):
+    cols, rows = engine.query("MATCH (d:Document {id: $id}) RETURN d.title AS title, d.pages AS pages",
+                              {"id": "doc-h2"})
+    assert rows == [('Action "plan" \\ 2019', None)]
+    text = 'line one\nline "two" \\ £ é — ✓'
+    cols, rows = engine.query("RETURN $t AS t", {"t": text})
+    assert rows == [(text,)]
+    rows = engine.query("MATCH (s:Statement {id: 'st-s1'}) RETURN s.quote, s.start, s.end, s.page, s.status, "
+                        "s.confidence, s.value, s.unit")[1]
+    assert rows == [("94% of checks within 5 days, up from 90%.", 10, 51, 1, None, None, 94.0, "%")]
+
+
+def test_reingesting_a_document_replaces_its_statements_and_links(tmp_path):
+    corpus = small_corpus()
+    with FalkorEngine.open(tmp_path) as e:
+        e.load(corpus)
+        changed = dataclasses.replace(corpus)
+        changed.statements = [s for s in corpus.statements if s.id != "st-f2"]
+        f1 = next(s for s in changed.statements if s.id == "st-f1")
+        changed.statements[changed.statements.index(f1)] = dataclasses.replace(f1, agencies=["met"], mentioned=[])
+        changed.followups = [f for f in corpus.followups if "st-f2" not in (f.finding, f.evidence)]
+        changed.assessments = [a for a in corpus.assessments if a.finding != "st-f2"]
+        changed.recurrences = []
+        e.load(changed)
+        expected = to_property_graph(changed)
+        assert e.counts() == (len(expected[0]), len(expected[1]))
+        assert e.query("MATCH (s:Statement {id: 'st-f2'}) RETURN s.id")[1] == []
+        assert e.query("MATCH (a:Assessment {finding: 'st-f2'}) RETURN a.id")[1] == []
+        concerns = e.query("MATCH (:Statement {id: 'st-f1'})-[:CONCERNS|MENTIONS]->(a) RETURN a.id")[1]
+        assert concerns == [("met",)]
+        e.load(corpus)
+        assert e.counts() == tuple(map(len, to_property_graph(corpus)))
+
+
+def test_the_library_has_every_question_with_readme_params_and_columns(engine):
+    table = readme_table()
+    assert set(query_names()) == set(table) and len(table) == 14
+    for name, (params, columns) in table.items():
+        q = queries.load("cypher", name)
+        assert q.text.startswith(f"// {name} — ")
+        assert list(q.params) == params, name
+        cols, _ = engine.query(name, {p: "" for p in params})
+        assert cols == columns, name
+
+
+def test_named_queries_answer_the_hand_made_corpus(engine):
+    assert sorted(engine.query("open_findings_by_area")[1]) == [
+        ("croydon", "London Borough of Croydon", 1), ("haringey", "London Borough of Haringey", 3)]
+    assert engine.query("conflicting_evidence", {"area": "haringey"})[1] == [("st-f2", 1, 1)]
+    assert engine.query("actions_without_impact")[1] == [("st-a1", "st-r1", "doc-h2", "2019-06-01")]
+    assert engine.query("overdue_recommendations", {"as_of": "2019-01-01"})[1] == [("st-r2", "haringey", "2018-04-15")]
+    assert sorted(engine.query("findings_across_succession", {"agency": "haringey/scp"})[1]) == [
+        ("st-c1", "haringey/scp", "no_evidence"), ("st-f1", "haringey/lscb", "addressed")]
+    assert engine.query("status_as_of", {"as_of": "2019-01-01", "area": "haringey"})[1] == [
+        ("st-f2", "haringey", "persists")]
+    trace = engine.query("trace_finding", {"finding": "st-f3"})[1]
+    assert trace == [("st-f3", "Leaders know their services well.", None, None, None, None, None, None)]
+    assert engine.query("referenced_inspections_not_in_corpus")[1] == [("ref-1", "jtai", "2016-05-01", "croydon", "doc-h1")]
+
+
+def test_query_errors_are_clear(engine):
+    with pytest.raises(QueryError, match="unknown cypher query 'nope'"):
+        engine.query("nope")
+    with pytest.raises(QueryError, match="unknown parameter"):
+        engine.query("documents", {"area": "x"})
+    with pytest.raises(QueryError):
+        engine.query("MATCH (n RETURN n")
+
+
+def test_indexes_exist_for_every_key_label(engine):
+    labels = {r[0] for r in engine.query("CALL db.indexes() YIELD label RETURN label")[1]}
+    assert {"Statement", "Document", "Agency", "Area", "Theme", "Assessment", "Reference"} <= labels
