@@ -30,7 +30,7 @@ MIN_TEXT = 0.05
 DECIDE_THRESHOLD = 0.3
 ADDRESSED_SIMILARITY = 0.45
 TOP_K = 6
-RECURRENCE_THRESHOLD = 0.45
+RECURRENCE_THRESHOLD = 0.4
 _TOO_SOON = re.compile(r"\b(too (?:soon|early) to|not yet (?:possible|able) to (?:evaluate|assess|measure)|early days)\b", re.I)
 
 
@@ -160,29 +160,31 @@ def link(corpus: Corpus, weights: Weights = Weights()) -> tuple[list[FollowUp], 
     return sorted(followups, key=lambda f: f.id), recurrences
 
 
-def recur(corpus: Corpus, threshold: float = RECURRENCE_THRESHOLD, per_finding: int = 3) -> list[Recurrence]:
+def recur(corpus: Corpus, threshold: float = RECURRENCE_THRESHOLD, per_finding: int = 3,
+          weights: Weights = Weights()) -> list[Recurrence]:
     """The same weakness in another area or year: a separate relation, not evidence."""
     weak = [s for s in corpus.statements if s.kind == "finding" and s.polarity == "weakness"]
     if len(weak) < 2:
         return []
-    vec = _vectoriser().fit([s.text for s in weak])
-    m = vec.transform([s.text for s in weak])
+    m = _vectoriser().fit_transform([s.text for s in weak])
+    idf = _theme_idf(corpus.statements)
     out: dict[str, Recurrence] = {}
     for lo in range(0, len(weak), 500):
         block = (m[lo:lo + 500] @ m.T).toarray()
         for bi, row in enumerate(block):
-            i = lo + bi
-            a = weak[i]
-            for j in np.argsort(-row)[: per_finding * 4]:
+            a = weak[lo + bi]
+            for j in np.argsort(-row)[: per_finding * 10]:
                 b = weak[j]
-                if row[j] < threshold or b.doc == a.doc or (a.area == b.area and a.date == b.date):
+                if row[j] < MIN_TEXT or b.doc == a.doc or (a.area == b.area and a.date == b.date):
                     continue
                 shared = sorted(set(a.themes) & set(b.themes))
-                if not shared:
+                overlap = _theme_overlap(a.themes, b.themes, idf)
+                score = weights.text * row[j] + weights.theme * overlap
+                if not shared or (score < threshold and not (overlap >= 0.6 and row[j] >= 0.12)):
                     continue
                 x, y = sorted((a, b), key=lambda s: (s.date or "", s.id))
                 rid = stable_id("rec", x.id, y.id)
-                out.setdefault(rid, Recurrence(rid, x.id, y.id, round(float(row[j]), 4), shared))
+                out.setdefault(rid, Recurrence(rid, x.id, y.id, round(float(score), 4), shared))
     return sorted(out.values(), key=lambda r: r.id)
 
 

@@ -15,6 +15,7 @@ from kg.pg import KEY_LABELS, NODE_SPECS, RELS, key_label_of, to_property_graph
 from kg.pgstore import Progress, resolve, write
 
 ENGINE = "neo4j"
+BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 
 def _redact(text: str, password: str | None) -> str:
@@ -33,6 +34,9 @@ def connect(uri: str, user: str, password: str, timeout: float = 10.0) -> Iterat
     except ImportError as e:
         raise StoreError("pushing to Neo4j needs the neo4j driver: pip install neo4j") from e
     where = _redact(uri, password)
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    if scheme not in BOLT_SCHEMES:
+        raise StoreError(f"{where}: not a usable Bolt address (use {', '.join(s + '://' for s in BOLT_SCHEMES)})")
     try:
         driver = GraphDatabase.driver(uri, auth=(user, password), connection_timeout=timeout,
                                       connection_acquisition_timeout=timeout, max_transaction_retry_time=timeout)

@@ -96,3 +96,15 @@ def test_croydon_findings_have_no_evidence_from_haringey(samples):
     corpus, _ = samples
     croydon = {s.id for s in corpus.statements if s.area == "croydon"}
     assert not any(f.finding in croydon for f in corpus.followups)
+
+
+def test_recurring_weakness_across_areas(samples):
+    """Croydon 2016 and Haringey 2018 both had a backlog of police checks in the MASH."""
+    corpus, _ = samples
+    stmts = {s.id: s for s in corpus.statements}
+    pairs = [(stmts[r.a], stmts[r.b]) for r in corpus.recurrences]
+    assert any(a.area == "croydon" and b.area == "haringey" and "backlog" in a.text and "backlog" in b.text
+               for a, b in pairs)
+    assert not any(set(f.finding for f in corpus.followups) & {r.a for r in corpus.recurrences if
+                                                                 stmts[r.a].area != stmts[r.b].area and
+                                                                 stmts[r.a].area == "croydon"})

@@ -17,7 +17,7 @@ from pgkit import no_server_left_behind, small_corpus  # noqa: F401
 
 PASSWORD = "s3cret-Pa55word"
 # FalkorDB's Bolt port: no auth when the server has no password; messages over ~4.5 KB crash it.
-BOLT = dict(user="falkordb", password="", database="kg", timeout=3)
+BOLT = dict(user="falkordb", password="", database="kg", timeout=1)
 PUSH = dict(batch_size=20, max_batch_bytes=3000)
 COUNT = "MATCH (n) WITH count(n) AS nodes OPTIONAL MATCH ()-[r]->() RETURN nodes, count(r) AS rels"
 
@@ -32,7 +32,7 @@ def bolt(tmp_path_factory):
 
 
 def counts(uri, database="kg"):
-    return query_neo4j(uri, BOLT["user"], BOLT["password"], COUNT, database=database, timeout=3)[1][0]
+    return query_neo4j(uri, BOLT["user"], BOLT["password"], COUNT, database=database, timeout=1)[1][0]
 
 
 def test_unreachable_server_fails_fast_without_the_password():
@@ -77,7 +77,7 @@ def test_repushing_a_document_replaces_its_own_nodes_and_links(bolt):
     push_neo4j(changed, bolt, **BOLT, **PUSH)
     nodes, rels = to_property_graph(changed)
     assert counts(bolt) == (len(nodes), len(rels))
-    rows = query_neo4j(bolt, BOLT["user"], "", "MATCH (s:Statement {id: 'st-e2'}) RETURN s.id", database="kg", timeout=3)
+    rows = query_neo4j(bolt, BOLT["user"], "", "MATCH (s:Statement {id: 'st-e2'}) RETURN s.id", database="kg", timeout=1)
     assert rows == (["s.id"], [])
     push_neo4j(corpus, bolt, **BOLT, **PUSH)
     assert counts(bolt) == tuple(map(len, to_property_graph(corpus)))
@@ -91,7 +91,7 @@ def test_named_queries_over_bolt_answer_as_the_embedded_engine(bolt, tmp_path):
         for name, params in (("open_findings_by_agency", {"area": "haringey"}), ("documents", {}),
                              ("trace_finding", {"finding": "st-f2"})):
             expected = engine.query(name, params)
-            got = query_neo4j(bolt, BOLT["user"], "", name, params, database="kg", timeout=3)
+            got = query_neo4j(bolt, BOLT["user"], "", name, params, database="kg", timeout=1)
             assert got[0] == expected[0] and sorted(map(repr, got[1])) == sorted(map(repr, expected[1])), name
 
 
