@@ -192,6 +192,7 @@ class FalkorEngine:
         try:
             engine = cls(server, graph, batch_size)
             try:
+                engine.ensure_indexes()
                 yield engine
             finally:
                 engine.db.connection.close()
@@ -220,8 +221,10 @@ class FalkorEngine:
         return write(self._run, corpus, self.batch_size, progress, replace)
 
     def clear(self) -> None:
+        """Delete every node and relationship (indexes are re-created)."""
         with contextlib.suppress(Exception):
             self.graph.delete()
+        self.ensure_indexes()
 
     def counts(self) -> tuple[int, int]:
         nodes = self.graph.ro_query("MATCH (n) RETURN count(n)").result_set[0][0]

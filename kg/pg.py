@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import networkx as nx
 
 from kg.ids import stable_id
-from kg.models import Assessment, Corpus, Span, Statement
+from kg.models import Assessment, Corpus, Span
 
 
 @dataclass(frozen=True)
@@ -164,10 +164,6 @@ def current_assessment(assessments: Iterable[Assessment]) -> Assessment | None:
     if not items:
         return None
     return max(items, key=lambda a: (a.set_by == "person", a.as_of or "", a.status))
-
-
-def is_open_candidate(s: Statement) -> bool:
-    return s.kind == "recommendation" or (s.kind == "finding" and s.polarity == "weakness")
 
 
 class _Builder:

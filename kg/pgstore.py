@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from kg.errors import QueryError
 from kg.models import Corpus
-from kg.pg import KEY_LABELS, ORPHANED_WITHOUT, OWNED_BY_DOCUMENT, Node, Rel, key_label_of, to_property_graph
+from kg.pg import KEY_LABELS, ORPHANED_WITHOUT, Node, Rel, key_label_of, to_property_graph
 
 Run = Callable[[str, dict[str, Any]], Any]
 Progress = Callable[[str, int, int], None]
@@ -90,9 +90,9 @@ def replacement_statements(nodes: Sequence[Node], rels: Sequence[Rel]) -> list[t
     from_doc = {(r.src_label, r.src): r.dst for r in rels if r.type == "FROM"}
     for (label, src), doc in from_doc.items():
         owned[doc].append(src)
+    # Only document-owned nodes have FROM; a label test on `s` would make FalkorDB scan every node.
     out = [("UNWIND $rows AS row MATCH (d:Document {id: row.id})<-[:FROM]-(s) "
-            "WHERE (" + " OR ".join(f"s:{_ident(x)}" for x in OWNED_BY_DOCUMENT) + ") "
-            "AND NOT s.id IN row.keep DETACH DELETE s",
+            "WHERE NOT s.id IN row.keep DETACH DELETE s",
             [{"id": d, "keep": sorted(owned.get(d, []))} for d in doc_ids])]
     keep: dict[tuple[str, str], list[str]] = {(n.key_label, n.id): [] for n in nodes if not is_stub(n)}
     for r in rels:

@@ -16,6 +16,7 @@ from kg.errors import LoadError
 
 SUFFIXES = (".txt", ".text", ".md", ".pdf", ".docx", ".html", ".htm")
 MAX_BYTES = 200 * 1024 * 1024
+MAX_CHARS = 10_000_000  # ~70x the longest real report; beyond, extraction takes minutes and GBs
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ def read(path: str | Path) -> RawText:
     text = reader(name, data)
     if not text.strip():
         raise LoadError(name, "no text could be extracted")
+    if len(text) > MAX_CHARS:
+        raise LoadError(name, f"{len(text) // 10**6} million characters of text, over the {MAX_CHARS // 10**6} million limit")
     return RawText(name, hashlib.sha256(data).hexdigest(), text, kind)
 
 

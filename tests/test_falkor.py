@@ -151,3 +151,10 @@ def test_query_errors_are_clear(engine):
 def test_indexes_exist_for_every_key_label(engine):
     labels = {r[0] for r in engine.query("CALL db.indexes() YIELD label RETURN label")[1]}
     assert {"Statement", "Document", "Agency", "Area", "Theme", "Assessment", "Reference"} <= labels
+
+
+def test_an_empty_folder_answers_with_empty_tables(tmp_path):
+    with FalkorEngine.open(tmp_path) as e:
+        assert e.counts() == (0, 0)
+        cols, rows = e.query("documents")
+        assert cols == ["document", "file", "kind", "area", "published", "statements"] and rows == []

@@ -148,3 +148,9 @@ def test_synthetic_corpus_maps_completely():
     assert sum(n.key_label == "Statement" for n in nodes) == len(corpus.statements)
     types = {r.type for r in rels}
     assert {"FOLLOWED_UP_BY", "RECURS_IN", "SUCCEEDED_BY", "HAS_ASSESSMENT", "CONCERNS", "HAS_THEME"} <= types
+
+
+def test_only_document_owned_nodes_have_from():
+    from kg.pg import OWNED_BY_DOCUMENT
+
+    assert {r.src for r in RELS if r.type == "FROM"} == set(OWNED_BY_DOCUMENT)

@@ -166,6 +166,8 @@ def test_status_as_of_and_person_override(store):
     rows = dict((f, s) for f, _, s in store.query("status_as_of", {"as_of": "2018-06-01", "area": ""})[1])
     assert rows["st-f2"] == "persists" and rows["st-f1"] == "progress" and rows["st-f4"] == "no_evidence"
     assert store.query("status_as_of", {"as_of": "2016-01-01", "area": ""})[1] == []
+    rows = dict((f, s) for f, _, s in store.query("status_as_of", {"as_of": "", "area": "haringey"})[1])
+    assert rows["st-f2"] == "progress" and rows["st-f1"] == "addressed"
     assert store.query("findings_across_succession", {"agency": "haringey/scp"})[1] == [
         ("st-f1", "haringey/lscb", "addressed"), ("st-f2", "haringey/lscb", "persists"),
         ("st-f3", "haringey/scp", "progress"), ("st-f5", "haringey/scp", "no_evidence")]
@@ -176,6 +178,8 @@ def test_followup_questions(store):
     assert store.query("actions_without_impact", {"area": ""})[1] == [("st-a3", "st-f3", "doc-2", "2018-06-01")]
     assert store.query("overdue_recommendations", {"as_of": "2018-12-31"})[1] == [("st-f5", "haringey", "2018-04-01")]
     assert store.query("overdue_recommendations", {"as_of": "2018-04-01"})[1] == []
+    assert store.query("overdue_recommendations", {"as_of": ""})[1] == [("st-f5", "haringey", "2018-04-01")]
+    assert len(store.query("findings_across_succession", {"agency": ""})[1]) == 6
     columns, rows = store.query("trace_finding", {"finding": "st-f1"})
     assert [(r[2], r[4], r[5], r[6], r[7]) for r in rows] == [
         ("st-a1", "doc-2", "2018-06-01", "supports", 0.9), ("st-e1", "doc-3", "2019-03-01", "supports", 0.9)]
