@@ -20,6 +20,12 @@ def load_build(out: str | Path) -> Corpus:
         return pickle.load(fh)
 
 
+def load_texts(out: str | Path) -> dict[str, str]:
+    """The original text of every document of a build, by document id."""
+    folder = Path(out) / "texts"
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))}
+
+
 def filter_rows(rows: list[dict], area: str | None = None, agency: str | None = None, theme: str | None = None,
                 polarity: str | None = None, kind: str | None = None, status: str | None = None) -> list[dict]:
     """Filter `kg.export.finding_rows`; agency matches an id or part of a label, status 'open' = not addressed."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -199,6 +200,199 @@ def evaluate(gold: Optional[Path] = typer.Option(None, help="Gold folder (defaul
         out_.print(run_eval(gold, workers), highlight=False, markup=False)
     except KGError as exc:
         _fail(exc)
+
+
+def _params(param: list[str]) -> dict[str, str]:
+    out = {}
+    for p in param or []:
+        key, sep, value = p.partition("=")
+        if not sep or not key:
+            _fail(KGError(f"--param takes key=value, not {p!r}"))
+        out[key.strip()] = value
+    return out
+
+
+def _query_text(name_or_file: str) -> str:
+    path = Path(name_or_file)
+    return path.read_text(encoding="utf-8") if path.suffix in (".rq", ".sparql", ".cypher", ".cql") and path.is_file() \
+        else name_or_file
+
+
+FORMAT = typer.Option("table", "--format", help="table, csv or json.")
+PARAM = typer.Option(None, "--param", "-p", help="A parameter as key=value (repeatable), e.g. -p area=haringey.")
+
+
+@app.command()
+def queries(lang: str = typer.Option("sparql", help="sparql or cypher.")) -> None:
+    """The named questions, with what each answers and its parameters."""
+    import queries as library
+
+    try:
+        out_.print(library.describe(lang), highlight=False, markup=False)
+    except KGError as exc:
+        _fail(exc)
+
+
+@query_app.command("sparql")
+def query_sparql(name: str = typer.Argument(..., help="A query name from `kg queries`, or a .rq file."),
+                 param: list[str] = PARAM, fmt: str = FORMAT, out: Path = OUT) -> None:
+    """Ask the RDF store (embedded Oxigraph in OUT/rdf) a named question or a SPARQL file."""
+    from kg.rdf import RDFStore
+
+    try:
+        with RDFStore.open(out / "rdf", read_only=True) as store:
+            cols, rows = store.query(_query_text(name), _params(param))
+    except KGError as exc:
+        _fail(exc)
+    _print_rows(cols, [list(r) for r in rows], fmt)
+
+
+@query_app.command("cypher")
+def query_cypher(name: str = typer.Argument(..., help="A query name from `kg queries --lang cypher`, or a .cypher file."),
+                 param: list[str] = PARAM, fmt: str = FORMAT, out: Path = OUT,
+                 neo4j: Optional[str] = typer.Option(None, help="Ask this Neo4j server (bolt://…) instead of the local graph."),
+                 user: str = typer.Option("neo4j", help="Neo4j user; the password is read from NEO4J_PASSWORD."),
+                 database: Optional[str] = typer.Option(None, help="Neo4j database name.")) -> None:
+    """Ask the property graph (FalkorDB, started and stopped for you) or a Neo4j server."""
+    try:
+        if neo4j:
+            from kg.neo4j_push import query_neo4j
+
+            cols, rows = query_neo4j(neo4j, user, _neo4j_password(), _query_text(name), _params(param), database)
+        else:
+            from kg.falkor import FalkorEngine
+
+            if not (out / "graph").is_dir():
+                raise KGError(f"no property graph in {out}: run `kg build --out {out}` first")
+            with FalkorEngine.open(out / "graph") as engine:
+                cols, rows = engine.query(_query_text(name), _params(param))
+    except KGError as exc:
+        _fail(exc)
+    _print_rows(cols, [list(r) for r in rows], fmt)
+
+
+def _neo4j_password() -> str:
+    password = os.environ.get("NEO4J_PASSWORD")
+    if password is None:
+        _fail(KGError("set NEO4J_PASSWORD in the environment (it is never taken on the command line)"))
+    return password
+
+
+@serve_app.command("sparql")
+def serve_sparql(out: Path = OUT, port: int = typer.Option(7878, help="Port on 127.0.0.1.")) -> None:
+    """A read-only SPARQL 1.1 endpoint on http://127.0.0.1:PORT/query (Ctrl-C stops it)."""
+    from kg.sparql_server import serve
+
+    out_.print(f"serving {out / 'rdf'} at http://127.0.0.1:{port}/query (Ctrl-C to stop)")
+    try:
+        raise typer.Exit(serve(out / "rdf", port=port))
+    except KGError as exc:
+        _fail(exc)
+
+
+@push_app.command("sparql")
+def push_sparql(endpoint: str = typer.Option(..., help="Graph Store Protocol URL, e.g. http://127.0.0.1:7878/store."),
+                out: Path = OUT) -> None:
+    """Load the graph into a SPARQL 1.1 server, one named graph per document (a second push replaces)."""
+    from kg.rdf import RDFStore
+    from kg.sparql_server import push
+
+    try:
+        with RDFStore.open(out / "rdf", read_only=True) as store:
+            sent = push(store, endpoint)
+    except KGError as exc:
+        _fail(exc)
+    out_.print(f"pushed {len(sent)} named graphs ({sum(sent.values()) // 1024} KB) to {endpoint}")
+
+
+@push_app.command("neo4j")
+def push_neo4j_cmd(uri: str = typer.Option(..., help="bolt://host:7687 or neo4j+s://… (Aura)."),
+                   user: str = typer.Option("neo4j", help="The password is read from NEO4J_PASSWORD."),
+                   database: Optional[str] = typer.Option(None, help="Database name (default: the server's)."),
+                   batch_size: int = typer.Option(1000, help="Rows per UNWIND batch."), out: Path = OUT) -> None:
+    """Upsert the graph into Neo4j: constraints if missing, batched MERGE, idempotent."""
+    from rich.progress import Progress
+
+    from kg.neo4j_push import push_neo4j
+
+    corpus = _corpus(out)
+    with Progress(console=err, disable=not err.is_terminal) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            tasks.setdefault(stage, bar.add_task(stage, total=total))
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            counts = push_neo4j(corpus, uri, user, _neo4j_password(), batch_size, database, progress)
+        except KGError as exc:
+            _fail(exc)
+    out_.print(f"pushed to {uri}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+EXPORTS = ("turtle", "ntriples", "trig", "nquads", "jsonld", "neo4j-csv", "graphml")
+
+
+@app.command()
+def export(fmt: str = typer.Argument(..., help=f"One of: {', '.join(EXPORTS)}."),
+           to: Path = typer.Option(..., "--to", help="Output file (a folder for neo4j-csv)."), out: Path = OUT) -> None:
+    """Export the graph: RDF serialisations, CSVs for `neo4j-admin database import`, or GraphML (networkx)."""
+    try:
+        if fmt == "neo4j-csv":
+            from kg.neo4j_push import export_neo4j_csv
+
+            files = export_neo4j_csv(_corpus(out), to)
+            out_.print(f"wrote {len(files)} files to {to}")
+            return
+        if fmt == "graphml":
+            import networkx as nx
+
+            from kg.pg import to_networkx
+
+            g = to_networkx(_corpus(out))
+            for _, data in g.nodes(data=True):
+                for k, v in list(data.items()):
+                    if isinstance(v, (list, tuple, dict)):
+                        data[k] = json.dumps(v)
+            for *_, data in g.edges(data=True, keys=True):
+                for k, v in list(data.items()):
+                    if isinstance(v, (list, tuple, dict)):
+                        data[k] = json.dumps(v)
+            nx.write_graphml(g, to)
+        elif fmt in EXPORTS:
+            from kg.rdf import RDFStore
+
+            with RDFStore.open(out / "rdf", read_only=True) as store:
+                store.export(to, fmt)
+        else:
+            raise KGError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORTS)}")
+    except KGError as exc:
+        _fail(exc)
+    out_.print(f"wrote {to}")
+
+
+@app.command()
+def site(out: Path = OUT, as_of: Optional[str] = typer.Option(None, "--as-of", help="Statuses as of this date."),
+         to: Optional[Path] = typer.Option(None, "--to", help="Write here instead of OUT (site/ and maps/).")) -> None:
+    """Write the maps and the tracker site again, e.g. as of another date."""
+    import viz
+    from kg.api import load_texts
+
+    corpus = _corpus(out)
+    target = to or out
+    viz.write(corpus, load_texts(out), target, as_of)
+    out_.print(f"open {target / 'site' / 'index.html'} and {target / 'maps' / 'index.html'}")
+
+
+@app.command()
+def analyse(out: Path = OUT, top: int = typer.Option(10, help="How many agencies.")) -> None:
+    """Graph analytics: the agencies most central to open findings, and themes that cluster together."""
+    from kg.pg import central_agencies, theme_clusters, to_networkx
+
+    g = to_networkx(_corpus(out))
+    _print_rows(["agency", "label", "open", "pagerank"], [list(r) for r in central_agencies(g, top)], "table")
+    for i, cluster in enumerate(theme_clusters(g, open_only=True), 1):
+        out_.print(f"theme cluster {i}: {', '.join(cluster)}")
 
 
 def main() -> None:  # pragma: no cover

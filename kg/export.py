@@ -94,6 +94,63 @@ def write_tracker_csv(path: Path, corpus: Corpus, as_of: str | None = None) -> N
         w.writerows(tracker_rows(corpus, as_of))
 
 
+SHACL_FULL_LIMIT = 5000
+
+
+def validation_sample(corpus: Corpus, limit: int = SHACL_FULL_LIMIT) -> tuple[Corpus, str]:
+    """The corpus itself when small; else every document of the first areas (by id) up to
+    `limit` statements, with their links: SHACL on a big graph takes minutes."""
+    if len(corpus.statements) <= limit:
+        return corpus, "all statements"
+    areas, count = [], 0
+    per_area: dict[str, int] = {}
+    for st in corpus.statements:
+        per_area[st.area or ""] = per_area.get(st.area or "", 0) + 1
+    for area in sorted(per_area):
+        if count and count + per_area[area] > limit:
+            break
+        areas.append(area)
+        count += per_area[area]
+    keep = set(areas)
+    stmts = [st for st in corpus.statements if (st.area or "") in keep]
+    ids = {st.id for st in stmts}
+    sample = Corpus(
+        documents=[d for d in corpus.documents if (d.area or "") in keep], statements=stmts,
+        followups=[f for f in corpus.followups if f.finding in ids and f.evidence in ids],
+        assessments=[a for a in corpus.assessments if a.finding in ids],
+        recurrences=[r for r in corpus.recurrences if r.a in ids and r.b in ids],
+        agencies=corpus.agencies, themes=corpus.themes, areas=corpus.areas)
+    return sample, f"a sample of {len(areas)} areas ({len(stmts)} of {len(corpus.statements)} statements)"
+
+
+def write_graphs(corpus: Corpus, out: Path, validate: bool = True,
+                 progress: Callable[[str, int, int], None] | None = None) -> dict[str, object]:
+    """The RDF store (out/rdf), its TriG export, SHACL validation and the property graph (out/graph)."""
+    from kg import rdf
+    from kg.errors import StoreError
+
+    report: dict[str, object] = {}
+    store = rdf.RDFStore.build(out / "rdf", corpus)
+    try:
+        store.export(out / "graph.trig", "trig")
+        report["quads"] = len(store)
+    finally:
+        store.close()
+    if validate:
+        sample, what = validation_sample(corpus)
+        rdf.check(rdf.to_dataset(sample))
+        report["shacl"] = f"conforms ({what})"
+    try:
+        from kg.falkor import FalkorEngine
+
+        with FalkorEngine.open(out / "graph") as engine:
+            report["property_graph"] = engine.load(corpus, progress=progress)
+    except (StoreError, ImportError, OSError) as exc:
+        report["property_graph"] = f"not written: {exc}"
+    (out / "graphs.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    return report
+
+
 def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = True, site: bool = True,
               validate: bool = True, progress: Callable[[str, int, int], None] | None = None) -> None:
     """Everything a build writes, into `out` (a fresh folder)."""
@@ -108,6 +165,8 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     with open(out / "corpus.pickle", "wb") as fh:
         import pickle
         pickle.dump(corpus, fh)
+    if graph:
+        write_graphs(corpus, out, validate=validate, progress=progress)
     if site:
         import viz
 

@@ -157,9 +157,10 @@ def query_dataset(ds: Dataset, name_or_text: str, params: dict[str, str] | None 
 class RDFStore:
     """An Oxigraph store, on disk (`open`, `build`) or in memory (`memory`)."""
 
-    def __init__(self, store: ox.Store, path: Path | None = None):
+    def __init__(self, store: ox.Store, path: Path | None = None, read_only: bool = False):
         self._store = store
         self.path = path
+        self.read_only = read_only
 
     @classmethod
     def open(cls, path: str | os.PathLike, read_only: bool = False, create: bool = False) -> "RDFStore":
@@ -169,7 +170,7 @@ class RDFStore:
             raise StoreError(f"{p}: no RDF store here (build one first)")
         try:
             if read_only:
-                return cls(ox.Store.read_only(str(p)), p)
+                return cls(ox.Store.read_only(str(p)), p, read_only=True)
             p.mkdir(parents=True, exist_ok=True)
             return cls(ox.Store(str(p)), p)
         except OSError as e:
@@ -203,7 +204,7 @@ class RDFStore:
         return cls.open(p)
 
     def close(self) -> None:
-        if self._store is not None and self.path is not None:
+        if self._store is not None and self.path is not None and not self.read_only:
             self._store.flush()
         self._store = None
 

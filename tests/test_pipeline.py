@@ -159,3 +159,35 @@ def test_the_wheel_carries_its_resources(tmp_path):
     assert (elsewhere / "built" / "findings.jsonl").stat().st_size > 1000
     assert subprocess.run([sys.executable, "-m", "kg.cli", "--help"], cwd=elsewhere, env=env,
                           capture_output=True, text=True).returncode == 0
+
+
+def test_query_commands_answer_alike(sample_build):
+    out, _ = sample_build
+    got = {}
+    for lang in ("sparql", "cypher"):
+        r = runner.invoke(app, ["query", lang, "open_findings_by_agency", "--out", str(out), "--format", "json"])
+        assert r.exit_code == 0, r.output
+        got[lang] = json.loads(r.output)
+    assert got["sparql"] and got["sparql"] == got["cypher"]
+    r = runner.invoke(app, ["query", "sparql", "status_as_of", "-p", "as_of=2019-01-01", "-p", "area=haringey",
+                            "--out", str(out), "--format", "csv"])
+    assert r.exit_code == 0 and r.output.startswith("finding,area,status")
+    assert "addressed" not in r.output.split("\n", 1)[1]
+    r = runner.invoke(app, ["query", "sparql", "no_such_question", "--out", str(out)])
+    assert r.exit_code == 2 and "valid names" in r.output
+    r = runner.invoke(app, ["queries", "--lang", "cypher"])
+    assert "trace_finding" in r.output and "params" not in r.output or "finding" in r.output
+
+
+def test_exports(sample_build, tmp_path):
+    import rdflib
+
+    out, _ = sample_build
+    for fmt, name in (("turtle", "g.ttl"), ("jsonld", "g.jsonld"), ("ntriples", "g.nt")):
+        r = runner.invoke(app, ["export", fmt, "--to", str(tmp_path / name), "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        g = rdflib.Graph().parse(tmp_path / name, format={"turtle": "turtle", "jsonld": "json-ld", "ntriples": "nt"}[fmt])
+        assert len(g) > 1000
+    r = runner.invoke(app, ["export", "neo4j-csv", "--to", str(tmp_path / "csv"), "--out", str(out)])
+    assert r.exit_code == 0 and (tmp_path / "csv" / "import.txt").exists()
+    assert runner.invoke(app, ["export", "yaml", "--to", str(tmp_path / "x"), "--out", str(out)]).exit_code == 2
