@@ -1,7 +1,7 @@
 """Every named query's p50/p95: SPARQL on the Oxigraph store (kg.rdf.RDFStore), Cypher on
 FalkorDB (kg.falkor.FalkorEngine), and the same SPARQL on rdflib's in-memory Dataset.
 
-    python bench/queries.py --corpus ../shared/national/text [--repeat 20] [--json]
+    python bench/queries.py --corpus ../shared/national/text [--limit 200] [--repeat 20] [--json]
 
 The corpus is extracted once (with an extraction cache, `--cache`, so a second run starts
 fast) or taken from a finished build (`--build out`). Parameters are chosen from the corpus:
@@ -31,7 +31,9 @@ def load_corpus(a):
     from kg.pipeline import extract_corpus
 
     a.cache.mkdir(parents=True, exist_ok=True)
-    corpus, _ = extract_corpus(a.corpus, workers=a.workers, cache=a.cache)
+    from _common import files_of
+
+    corpus, _ = extract_corpus(files_of(a.corpus, a.limit or None), workers=a.workers, cache=a.cache)
     return corpus
 
 
@@ -123,6 +125,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "kg-bench-cache",
                    help="Extraction cache folder (default: TMPDIR/kg-bench-cache).")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--limit", type=int, default=200,
+                   help="The first N documents by name, so whole areas (default 200: linking the whole national "
+                        "corpus takes over 5 minutes); 0 = all.")
     p.add_argument("--repeat", type=int, default=20, help="Timed runs per query (after one warm-up).")
     p.add_argument("--rdflib-repeat", type=int, default=5)
     p.add_argument("--rdflib-timeout", type=float, default=10.0, help="Seconds per query before rdflib is stopped.")

@@ -231,7 +231,8 @@ def build(paths: Iterable[str | Path] | None, out: str | Path, workers: int | No
     if reviews is None and (out.parent / "reviews.jsonl").exists():
         reviews = out.parent / "reviews.jsonl"
     corpus, texts = extract_corpus(paths, workers, cache, progress, reviews)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-building-", dir=out.parent))
+    _remove_stale(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-building-{os.getpid()}-", dir=out.parent))
     try:
         export.write_all(corpus, texts, tmp, graph=graph, site=site, validate=validate, progress=progress)
         _swap(tmp, out)
@@ -239,6 +240,24 @@ def build(paths: Iterable[str | Path] | None, out: str | Path, workers: int | No
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return BuildResult(corpus, out)
+
+
+def _remove_stale(out: Path) -> None:
+    """Temporary folders left by builds that were killed (their process is gone)."""
+    for tmp in out.parent.glob(f".{out.name}-building-*"):
+        pid = tmp.name[len(f".{out.name}-building-"):].split("-", 1)[0]
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _swap(new: Path, out: Path) -> None:

@@ -63,7 +63,7 @@ def read(path: str | Path) -> RawText:
     if kind == "txt" and suffix in (".html", ".htm"):
         kind = "html"
     reader = {"pdf": _pdf, "docx": _docx, "html": _html, "txt": _txt}[kind]
-    text = reader(name, data)
+    text = reader(name, data).replace("\x00", "")
     if not text.strip():
         raise LoadError(name, "no text could be extracted")
     if len(text) > MAX_CHARS:

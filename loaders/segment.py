@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 _NUMBER_ONLY = re.compile(r"^\(?(\d{1,3}(?:\.\d{1,3})*\.?|[a-z]\)|\d{1,3}\))\s*$")
-_NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*\.?(?:\s?[a-z][.)])?)\s+(?=[A-Z(‘'“\"])")
+_NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*\.?(?:\s?[a-z][.)])?|[a-z][.)]|\([a-z]\))\s+(?=[A-Z(‘'“\"])")
 _ABBREV = re.compile(
     r"(?:\b(?:e\.g|i\.e|etc|Mr|Mrs|Ms|Dr|St|No|Nos|para|paras|approx|cf|vs|Cllr|Prof|Rev|Ltd|Co)\.|\b[A-Z]\.)$"
 )
