@@ -23,10 +23,13 @@ from _common import PeakRSS, emit, files_of, machine, maxrss_mb, parser, timer  
 def main(argv: list[str] | None = None) -> dict:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--workers", type=int, default=2, help="Extraction worker processes (default 2).")
-    p.add_argument("--limit", type=int, default=200,
-                   help="Use the first N documents by name, so whole areas (default 200, to stay within ~5 minutes "
+    p.add_argument("--limit", type=int, default=100,
+                   help="Use the first N documents by name, so whole areas (default 100, to stay within ~5 minutes "
                         "on 2 cores: linking grows faster than linearly); 0 = the whole corpus.")
     p.add_argument("--no-site", action="store_true", help="Skip maps and site in the builds.")
+    p.add_argument("--validate", action="store_true",
+                   help="Check the SHACL shapes in the builds (off by default: on national data a few violations "
+                        "stop the whole build).")
     a = p.parse_args(argv)
 
     import kg.link
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict:
 
             t0 = time.perf_counter()
             with PeakRSS() as mem:
-                r = build([src], out, workers=a.workers, progress=progress, site=site)
+                r = build([src], out, workers=a.workers, progress=progress, site=site, validate=a.validate)
             total = time.perf_counter() - t0
             ext = marks.get("extract")
             phases[name] = {"seconds": round(total, 2), "peak_mb": mem.mb, "exit_code": r.exit_code,

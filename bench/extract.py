@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, files_of, machine, parser  # noqa: E402
 
-DEFAULT_LIMIT = {"text": 160, "pdf": 30}
+DEFAULT_LIMIT = {"text": 120, "pdf": 20}
 
 
 def _read(path: Path) -> int:

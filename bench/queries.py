@@ -12,7 +12,6 @@ most follow-ups. rdflib runs in a forked child so that a query slower than
 from __future__ import annotations
 
 import multiprocessing as mp
-import pickle
 import sys
 import tempfile
 import time
@@ -125,8 +124,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "kg-bench-cache",
                    help="Extraction cache folder (default: TMPDIR/kg-bench-cache).")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--limit", type=int, default=200,
-                   help="The first N documents by name, so whole areas (default 200: linking the whole national "
+    p.add_argument("--limit", type=int, default=100,
+                   help="The first N documents by name, so whole areas (default 100: linking the whole national "
                         "corpus takes over 5 minutes); 0 = all.")
     p.add_argument("--repeat", type=int, default=20, help="Timed runs per query (after one warm-up).")
     p.add_argument("--rdflib-repeat", type=int, default=5)

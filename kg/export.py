@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -123,9 +125,8 @@ def validation_sample(corpus: Corpus, limit: int = SHACL_FULL_LIMIT) -> tuple[Co
     return sample, f"a sample of {len(areas)} areas ({len(stmts)} of {len(corpus.statements)} statements)"
 
 
-def write_graphs(corpus: Corpus, out: Path, validate: bool = True,
-                 progress: Callable[[str, int, int], None] | None = None) -> dict[str, object]:
-    """The RDF store (out/rdf), its TriG export, SHACL validation and the property graph (out/graph)."""
+def write_graphs(corpus: Corpus, out: Path, progress: Callable[[str, int, int], None] | None = None) -> dict[str, object]:
+    """The RDF store (out/rdf), its TriG export and the property graph (out/graph)."""
     from kg import rdf
     from kg.errors import StoreError
 
@@ -136,10 +137,6 @@ def write_graphs(corpus: Corpus, out: Path, validate: bool = True,
         report["quads"] = len(store)
     finally:
         store.close()
-    if validate:
-        sample, what = validation_sample(corpus)
-        rdf.check(rdf.to_dataset(sample))
-        report["shacl"] = f"conforms ({what})"
     try:
         from kg.falkor import FalkorEngine
 
@@ -147,8 +144,26 @@ def write_graphs(corpus: Corpus, out: Path, validate: bool = True,
             report["property_graph"] = engine.load(corpus, progress=progress)
     except (StoreError, ImportError, OSError) as exc:
         report["property_graph"] = f"not written: {exc}"
-    (out / "graphs.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     return report
+
+
+def _shacl(nquads: bytes) -> list[str]:
+    from rdflib import Dataset
+
+    from kg import rdf
+
+    return rdf.validate(Dataset().parse(data=nquads, format="nquads"))
+
+
+def start_validation(corpus: Corpus) -> tuple[Future, str]:
+    """SHACL-validate the graph in another process, so it overlaps the rest of the build."""
+    from kg import rdf
+
+    sample, what = validation_sample(corpus)
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    future = pool.submit(_shacl, rdf.nquads(sample))
+    pool.shutdown(wait=False)
+    return future, what
 
 
 def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = True, site: bool = True,
@@ -165,12 +180,24 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     with open(out / "corpus.pickle", "wb") as fh:
         import pickle
         pickle.dump(corpus, fh)
+    checking = start_validation(corpus) if graph and validate else None
+    report: dict[str, object] = {}
     if graph:
-        write_graphs(corpus, out, validate=validate, progress=progress)
+        report = write_graphs(corpus, out, progress=progress)
     if site:
         import viz
 
         viz.write(corpus, texts, out)
+    if checking:
+        future, what = checking
+        problems = future.result()
+        if problems:
+            from kg.errors import ValidationError
+
+            shown = "\n".join(problems[:20])
+            raise ValidationError(f"the graph does not conform to ontology/shapes.ttl ({len(problems)} violations):\n{shown}")
+        report["shacl"] = f"conforms ({what})"
+    (out / "graphs.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     (out / "manifest.json").write_text(json.dumps({
         "schema": SCHEMA_VERSION, "documents": len(corpus.documents), "statements": len(corpus.statements),
         "followups": len(corpus.followups), "errors": len(corpus.errors)}, indent=2), encoding="utf-8")

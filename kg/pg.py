@@ -144,8 +144,13 @@ def _clean(props: dict[str, Any]) -> dict[str, Any]:
     for k, v in props.items():
         if v is None or (isinstance(v, (list, tuple)) and not v):
             continue
-        out[k] = list(v) if isinstance(v, tuple) else v
+        out[k] = [_text(x) for x in v] if isinstance(v, (list, tuple)) else _text(v)
     return out
+
+
+def _text(v: Any) -> Any:
+    """NUL characters break Cypher parameter parsing on FalkorDB; they carry no meaning in text."""
+    return v.replace("\x00", "") if isinstance(v, str) else v
 
 
 def _span(span: Span) -> dict[str, Any]:

@@ -105,7 +105,10 @@ def extract_all(files: list[Path], workers: int | None = None, cache: Path | Non
             if progress:
                 progress("extract", i, len(jobs))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        from kg import resolve
+
+        resolve.warm_up()  # forked workers inherit the loaded registry and matchers
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_fork()) as pool:
             for i, r in enumerate(pool.map(_cached_extract, jobs, chunksize=4), 1):
                 results.append(r)
                 if progress:
@@ -120,6 +123,12 @@ def extract_all(files: list[Path], workers: int | None = None, cache: Path | Non
             seen[r.document.sha256] = r.document.file
             done.append(r)
     return done, errors
+
+
+def _fork():
+    import multiprocessing
+
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
 
 
 def assemble(extracted: list[Extracted], errors: list[BuildError]) -> Corpus:

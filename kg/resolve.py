@@ -562,3 +562,10 @@ def learn_glossary(text: str) -> dict[str, str]:
 def theme_broader(theme_id: str) -> tuple[str, ...]:
     """The broader themes of a theme (SKOS broader)."""
     return _themes()[theme_id].broader
+
+
+def warm_up() -> None:
+    """Load the reference data and build the matchers now (before forking workers)."""
+    tag_themes("")
+    tag_agencies("", None)
+    find_areas("")

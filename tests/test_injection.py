@@ -93,8 +93,6 @@ def test_hostile_text_round_trips_through_the_rdf_store():
         assert any(s.span.quote == r[0] for r in store.query("SELECT ?q WHERE { ?x ?p ?q }", {})[1]), s.id
 
 
-@pytest.mark.xfail(strict=True, reason="a NUL character in any text makes the whole FalkorDB load fail "
-                   "(StoreError: 'Invalid input ... CYPHER `rows'); loaders.read keeps NUL from .txt files")
 def test_a_nul_character_in_text_does_not_break_the_graph_load(tmp_path):
     c = small_corpus()
     s = c.statements[0]

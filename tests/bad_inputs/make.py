@@ -103,6 +103,8 @@ def main() -> None:
     files["encrypted.pdf"] = encrypted(full)
     files["utf16_letter.txt"] = LETTER.replace("Exampleshire", "Sampleton").encode("utf-16")
     files["cp1252_letter.txt"] = LETTER.replace("Exampleshire", "Testbury").encode("cp1252")
+    files["nul_bytes_letter.txt"] = LETTER.replace("Exampleshire", "Nulton").replace(
+        "Health practitioners", "Health\x00 practitioners").encode("utf-8")
     files["allotment_minutes.txt"] = UNKNOWN.encode("utf-8")
     for name, data in files.items():
         assert len(data) < 50_000, name
