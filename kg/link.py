@@ -29,6 +29,9 @@ LINK_THRESHOLD = 0.2
 MIN_TEXT = 0.05
 DECIDE_THRESHOLD = 0.3
 ADDRESSED_SIMILARITY = 0.45
+CONTRADICTION_WEIGHT = 0.7  # a contradiction counts if its score is at least this share of the best support's
+LATER_FINDING_SIMILARITY = 0.45
+LATER_FINDING_POSITIVE = 1.0
 TOP_K = 6
 RECURRENCE_THRESHOLD = 0.4
 _TOO_SOON = re.compile(r"\b(too (?:soon|early) to|not yet (?:possible|able) to (?:evaluate|assess|measure)|early days)\b", re.I)
@@ -200,7 +203,8 @@ def _decide(target: Statement, links: list[tuple[FollowUp, Statement]]) -> tuple
     latest = max(e.date for _, e in judged)
     recent = [(f, e) for f, e in judged if e.date == latest]
     sup = [(f, e) for f, e in recent if f.relation == "supports"]
-    con = [(f, e) for f, e in recent if f.relation == "contradicts"]
+    top = max((f.score for f, _ in sup), default=0.0)
+    con = [(f, e) for f, e in recent if f.relation == "contradicts" and f.score >= CONTRADICTION_WEIGHT * top]
     confirmed = [x for x in judged if x[0].reviewed == "confirmed"]
     if con and not sup:
         f, e = max(con, key=lambda x: x[0].score)
@@ -210,7 +214,7 @@ def _decide(target: Statement, links: list[tuple[FollowUp, Statement]]) -> tuple
         return "progress", _conf(recent) * 0.8, (f"Mixed evidence on {latest}: {len(sup)} supporting, {len(con)} contradicting, "
                                                   f"e.g. “{_short(e.text)}”."), latest
     explicit = [(f, e) for f, e in sup if _explicit(f, e, confirmed)]
-    older_con = [(f, e) for f, e in judged if f.relation == "contradicts"]
+    older_con = [(f, e) for f, e in judged if f.relation == "contradicts" and f.score >= CONTRADICTION_WEIGHT * top]
     if explicit and not older_con:
         f, e = max(explicit, key=lambda x: x[0].score)
         return "addressed", _conf(explicit), f"Explicit improvement reported ({e.date}): “{_short(e.text)}” [{', '.join(f.cues[:3])}].", latest
@@ -230,7 +234,8 @@ def _explicit(f: FollowUp, e: Statement, confirmed) -> bool:
         return False
     if f.score < ADDRESSED_SIMILARITY:
         return False
-    return bool(STRONG_POSITIVE.search(e.text)) or (e.kind == "finding" and f.score >= 0.55 and judge(e.text).positive >= 1.5)
+    return bool(STRONG_POSITIVE.search(e.text)) or (e.kind == "finding" and f.score >= LATER_FINDING_SIMILARITY
+                                                     and judge(e.text).positive >= LATER_FINDING_POSITIVE)
 
 
 def _conf(links) -> float:
