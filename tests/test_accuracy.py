@@ -67,6 +67,18 @@ def test_follow_up_links_and_statuses(built):
     assert scores.relation_ok / max(scores.relation_n, 1) >= 0.75
 
 
+def test_follow_ups_on_a_held_out_chain(built):
+    """A chain annotated by someone who never saw the linker, not used for tuning."""
+    corpus, texts = built
+    scores = ev.FollowUpScores()
+    for gf in sorted((HOLDOUT / "followups").glob("*.jsonl")):
+        scores.add(ev.evaluate_followups(corpus, texts, gf))
+    print("\nheld-out chains\n" + ev.report_followups(scores))
+    assert sum(scores.confusion.values()) >= 30
+    assert scores.addressed_precision >= 0.95
+    assert scores.links.recall >= 0.30 and scores.links.precision >= 0.20
+
+
 def test_gold_quotes_are_in_their_documents():
     corpus, texts = extract_corpus(sorted(SAMPLES.glob("*.txt")), workers=1)
     by_file = {d.file: d for d in corpus.documents}
