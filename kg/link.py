@@ -14,8 +14,10 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+from scipy import sparse
 import snowballstemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
@@ -56,9 +58,14 @@ _STOPWORDS = frozenset(ENGLISH_STOP_WORDS) | {"children", "child", "young", "peo
                                               "authority", "practice", "services", "service", "work"}
 
 
+@lru_cache(maxsize=None)
+def _stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
 def stems(text: str) -> list[str]:
-    """Stemmed content words, so that "plans" meets "planning"."""
-    return _STEMMER.stemWords([w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS])
+    """Stemmed content words, so that "plans" meets "planning" (each word is stemmed once)."""
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
 
 
 def _analyse(text: str) -> list[str]:
@@ -112,82 +119,133 @@ def relation(target: Statement, ev: Statement) -> tuple[str, list[str]]:
     return ("supports" if j.polarity == "strength" else "contradicts"), cues
 
 
+def _binary(rows: list[list[str]], vocab: dict[str, int]) -> sparse.csr_matrix:
+    """One row per statement, one column per label (theme or agency)."""
+    data, cols, ptr = [], [], [0]
+    for labels in rows:
+        idx = sorted({vocab[x] for x in labels if x in vocab})
+        cols += idx
+        data += [1.0] * len(idx)
+        ptr.append(len(cols))
+    return sparse.csr_matrix((data, cols, ptr), shape=(len(rows), len(vocab)))
+
+
+def _day(date: str) -> int:
+    return int(date[:10].replace("-", "").ljust(8, "0"))
+
+
 def link(corpus: Corpus, weights: Weights = Weights()) -> tuple[list[FollowUp], list[Recurrence]]:
-    docs = {d.id: d for d in corpus.documents}
+    """Follow-up links for every weakness and recommendation, and the recurrences."""
     lineage = _lineage(corpus)
-    resolved = {(ref.resolved, d.id) for d in corpus.documents for ref in d.references if ref.resolved}
-    refs_by_id = {ref.id: ref for d in corpus.documents for ref in d.references}
-    by_area: dict[str | None, list[Statement]] = defaultdict(list)
+    refers = {ref.id: ref.resolved for d in corpus.documents for ref in d.references if ref.resolved}
+    cites = {(ref.resolved, d.id) for d in corpus.documents for ref in d.references if ref.resolved}
+    by_area: dict[str, list[Statement]] = defaultdict(list)
     for s in corpus.statements:
         if s.area and s.date:
             by_area[s.area].append(s)
     followups: list[FollowUp] = []
-    for area in sorted(by_area, key=str):
-        stmts = by_area[area]
-        targets = [s for s in stmts if is_target(s)]
-        candidates = [s for s in stmts if s.kind in EVIDENCE_KINDS]
-        if not targets or not candidates:
-            continue
-        dates = sorted({s.date for s in targets})
-        if not any(c.date > dates[0] for c in candidates):
-            continue
-        vec = _vectoriser().fit([s.text for s in stmts])
-        idf = _theme_idf(stmts)
-        tv, cv = vec.transform([s.text for s in targets]), vec.transform([s.text for s in candidates])
-        sims = (tv @ cv.T).toarray()
-        cdate = np.array([c.date for c in candidates])
-        for i, t in enumerate(targets):
-            later = np.nonzero(cdate > t.date)[0]
-            if not len(later):
-                continue
-            t_agencies = set().union(*(lineage.get(a, {a}) for a in t.agencies)) if t.agencies else set()
-            scored = []
-            for j in later:
-                c = candidates[j]
-                backref = 1.0 if c.refers_to and refs_by_id.get(c.refers_to) and \
-                    (refs_by_id[c.refers_to].resolved == t.doc) else (0.5 if (t.doc, c.doc) in resolved else 0.0)
-                agency = 1.0 if t_agencies & set(c.agencies) else 0.0
-                theme = _theme_overlap(t.themes, c.themes, idf)
-                score = (weights.text * sims[i, j] + weights.theme * theme
-                         + weights.agency * agency + weights.backref * backref)
-                if score >= LINK_THRESHOLD and (sims[i, j] >= MIN_TEXT or theme > 0.5):
-                    scored.append((round(min(score, 1.0), 4), j))
-            scored.sort(key=lambda x: (-x[0], candidates[x[1]].id))
-            for score, j in scored[:TOP_K]:
-                c = candidates[j]
-                rel, cues = relation(t, c)
-                followups.append(FollowUp(stable_id("fu", t.id, c.id), t.id, c.id, rel, score,
-                                          "tfidf+themes+agencies", cues))
-    recurrences = recur(corpus)
-    del docs
-    return sorted(followups, key=lambda f: f.id), recurrences
+    for area in sorted(by_area):
+        followups += _link_area(by_area[area], lineage, refers, cites, weights)
+    return sorted(followups, key=lambda f: f.id), recur(corpus)
 
 
-def recur(corpus: Corpus, threshold: float = RECURRENCE_THRESHOLD, per_finding: int = 3,
+def _link_area(stmts: list[Statement], lineage: dict[str, set[str]], refers: dict[str, str],
+               cites: set[tuple[str, str]], weights: Weights) -> list[FollowUp]:
+    """Score every (target, later candidate) pair of one area at once, as matrices."""
+    targets = [s for s in stmts if is_target(s)]
+    candidates = [s for s in stmts if s.kind in EVIDENCE_KINDS]
+    if not targets or not candidates:
+        return []
+    tday = np.array([_day(t.date) for t in targets])
+    cday = np.array([_day(c.date) for c in candidates])
+    later = cday[None, :] > tday[:, None]
+    if not later.any():
+        return []
+    vec = _vectoriser().fit([s.text for s in stmts])
+    text = (vec.transform([s.text for s in targets]) @ vec.transform([s.text for s in candidates]).T).toarray()
+    idf = _theme_idf(stmts)
+    themes = {t: i for i, t in enumerate(sorted(idf))}
+    weight = sparse.diags([idf[t] for t in sorted(idf)]) if themes else None
+    tt, ct = _binary([s.themes for s in targets], themes), _binary([s.themes for s in candidates], themes)
+    if themes:
+        inter = (tt @ weight @ ct.T).toarray()
+        tw, cw = np.asarray((tt @ weight).sum(axis=1)).ravel(), np.asarray((ct @ weight).sum(axis=1)).ravel()
+        union = tw[:, None] + cw[None, :] - inter
+        theme = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    else:
+        theme = np.zeros_like(text)
+    expanded = [sorted(set().union(*(lineage.get(a, {a}) for a in t.agencies))) if t.agencies else [] for t in targets]
+    names = {a: i for i, a in enumerate(sorted({a for x in expanded for a in x} | {a for c in candidates for a in c.agencies}))}
+    agency = ((_binary(expanded, names) @ _binary([c.agencies for c in candidates], names).T).toarray() > 0) \
+        if names else np.zeros_like(text, dtype=bool)
+    docs = {d: i for i, d in enumerate(sorted({s.doc for s in stmts}))}
+    tdoc = np.array([docs[t.doc] for t in targets])
+    cdoc = np.array([docs[c.doc] for c in candidates])
+    cited = np.zeros((len(docs), len(docs)))
+    for a, b in cites:
+        if a in docs and b in docs:
+            cited[docs[a], docs[b]] = 0.5
+    direct = np.array([docs.get(refers.get(c.refers_to or ""), -1) for c in candidates])
+    backref = np.maximum(cited[tdoc[:, None], cdoc[None, :]], (direct[None, :] == tdoc[:, None]) * 1.0)
+    score = weights.text * text + weights.theme * theme + weights.agency * agency + weights.backref * backref
+    ok = later & (score >= LINK_THRESHOLD) & ((text >= MIN_TEXT) | (theme > 0.5))
+    score = np.where(ok, np.minimum(score, 1.0), -1.0)
+    out = []
+    judged: dict[str, tuple[str, list[str]]] = {}
+    for i, t in enumerate(targets):
+        row = score[i]
+        k = min(TOP_K, int((row >= 0).sum()))
+        if not k:
+            continue
+        best = np.argpartition(-row, k - 1)[:k]
+        for j in sorted(best, key=lambda j: (-round(float(row[j]), 4), candidates[j].id)):
+            c = candidates[j]
+            if c.id not in judged:
+                judged[c.id] = relation(t, c)
+            rel, cues = judged[c.id]
+            out.append(FollowUp(stable_id("fu", t.id, c.id), t.id, c.id, rel, round(float(row[j]), 4),
+                                "tfidf+themes+agencies", cues))
+    return out
+
+
+def recur(corpus: Corpus, threshold: float = RECURRENCE_THRESHOLD, per_finding: int = 1,
           weights: Weights = Weights()) -> list[Recurrence]:
-    """The same weakness in another area or year: a separate relation, not evidence."""
-    weak = [s for s in corpus.statements if s.kind == "finding" and s.polarity == "weakness"]
+    """The same weakness in another area or year: a separate relation, not evidence.
+    Each weakness keeps its closest match (`per_finding`), so the relation stays readable at scale."""
+    weak = [s for s in corpus.statements if s.kind == "finding" and s.polarity == "weakness" and s.date]
     if len(weak) < 2:
         return []
     m = _vectoriser().fit_transform([s.text for s in weak])
     idf = _theme_idf(corpus.statements)
+    themes = {t: i for i, t in enumerate(sorted(idf))}
+    tm = _binary([s.themes for s in weak], themes) @ sparse.diags([idf[t] for t in sorted(idf)])
+    tw = np.asarray(tm.sum(axis=1)).ravel()
+    tm = tm.tocsr()
+    has = (tm > 0).astype(np.float32).tocsr()
+    doc = np.array([s.doc for s in weak])
+    key = np.array([f"{s.area}|{s.date}" for s in weak])
     out: dict[str, Recurrence] = {}
-    for lo in range(0, len(weak), 500):
-        block = (m[lo:lo + 500] @ m.T).toarray()
-        for bi, row in enumerate(block):
-            a = weak[lo + bi]
-            for j in np.argsort(-row)[: per_finding * 10]:
-                b = weak[j]
-                if row[j] < MIN_TEXT or b.doc == a.doc or (a.area == b.area and a.date == b.date):
-                    continue
-                shared = sorted(set(a.themes) & set(b.themes))
-                overlap = _theme_overlap(a.themes, b.themes, idf)
-                score = weights.text * row[j] + weights.theme * overlap
-                if not shared or (score < threshold and not (overlap >= 0.6 and row[j] >= 0.12)):
-                    continue
-                x, y = sorted((a, b), key=lambda s: (s.date or "", s.id))
-                rid = stable_id("rec", x.id, y.id)
-                out.setdefault(rid, Recurrence(rid, x.id, y.id, round(float(score), 4), shared))
+    for lo in range(0, len(weak), 2000):
+        block = (m[lo:lo + 2000] @ m.T).tocoo()
+        keep = block.data >= MIN_TEXT
+        rows, cols, text = block.row[keep] + lo, block.col[keep], block.data[keep]
+        keep = (doc[rows] != doc[cols]) & (key[rows] != key[cols])
+        rows, cols, text = rows[keep], cols[keep], text[keep]
+        inter = np.asarray(tm[rows].multiply(has[cols]).sum(axis=1)).ravel()
+        union = tw[rows] + tw[cols] - inter
+        overlap = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        score = weights.text * text + weights.theme * overlap
+        keep = (inter > 0) & ((score >= threshold) | ((overlap >= 0.6) & (text >= 0.12)))
+        rows, cols, score = rows[keep], cols[keep], score[keep]
+        order = np.lexsort((cols, -score, rows))
+        taken: dict[int, int] = defaultdict(int)
+        for r, c_, sc in zip(rows[order], cols[order], score[order]):
+            if taken[r] >= per_finding:
+                continue
+            taken[r] += 1
+            x, y = sorted((weak[r], weak[c_]), key=lambda s: (s.date, s.id))
+            rid = stable_id("rec", x.id, y.id)
+            out.setdefault(rid, Recurrence(rid, x.id, y.id, round(float(sc), 4), sorted(set(x.themes) & set(y.themes))))
     return sorted(out.values(), key=lambda r: r.id)
 
 

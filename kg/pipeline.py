@@ -221,10 +221,10 @@ class BuildResult:
 
     @property
     def exit_code(self) -> int:
-        """0 all built, 1 some files failed, 2 nothing could be built."""
+        """0 all built, 1 some files failed (or the graph broke a SHACL shape), 2 nothing could be built."""
         if not self.corpus.documents:
             return 2
-        return 1 if any(e.stage == "read" for e in self.corpus.errors) else 0
+        return 1 if any(e.stage in ("read", "validate") for e in self.corpus.errors) else 0
 
 
 def build(paths: Iterable[str | Path] | None, out: str | Path, workers: int | None = None,

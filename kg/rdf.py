@@ -25,7 +25,7 @@ from kg.rdf_map import (AGENCY, AREA, DERIVED, ID, OA, THEME, agency_iri, area_i
                         iri, nquads, theme_iri)
 from kg.vocab import SGKG
 
-__all__ = ["to_dataset", "validate", "check", "RDFStore", "query_dataset", "nquads", "iri", "agency_iri",
+__all__ = ["to_dataset", "validate", "warnings", "shacl_report", "check", "RDFStore", "query_dataset", "nquads", "iri", "agency_iri",
            "area_iri", "theme_iri", "assessment_id", "DERIVED", "PREFIXES"]
 
 PREFIXES = {"sgkg": str(SGKG), "id": str(ID), "agency": str(AGENCY), "area": str(AREA),
@@ -58,8 +58,9 @@ def ontology_graph() -> Graph:
     return Graph().parse(data=files("ontology").joinpath("sgkg.ttl").read_text("utf-8"), format="turtle")
 
 
-def validate(data: Dataset | Graph) -> list[str]:
-    """SHACL violations of the graph (all named graphs together), as "focus node: message"."""
+def shacl_report(data: Dataset | Graph) -> tuple[list[str], list[str]]:
+    """SHACL results of the graph (all named graphs together), as "focus node: message (path)",
+    split into (violations, warnings): sh:Violation results, then sh:Warning and sh:Info ones."""
     from pyshacl import validate as shacl
 
     if isinstance(data, Dataset):
@@ -70,16 +71,30 @@ def validate(data: Dataset | Graph) -> list[str]:
         g = data
     conforms, report, _ = shacl(g, shacl_graph=shapes_graph(), inference="none", advanced=True)
     if conforms:
-        return []
+        return [], []
     SH = Namespace("http://www.w3.org/ns/shacl#")
-    out = []
+    violations, warnings = [], []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
         path = report.value(result, SH.resultPath)
         message = report.value(result, SH.resultMessage)
         where = f" ({path.n3(report.namespace_manager)})" if isinstance(path, URIRef) else ""
-        out.append(f"{focus}: {message}{where}")
-    return sorted(out)
+        severity = report.value(result, SH.resultSeverity)
+        (violations if severity in (None, SH.Violation) else warnings).append(f"{focus}: {message}{where}")
+    return sorted(violations), sorted(warnings)
+
+
+def validate(data: Dataset | Graph, warnings: bool = False) -> list[str]:
+    """The SHACL violations of the graph, as "focus node: message (path)"; only results of
+    severity sh:Violation count (they fail a build). With `warnings`, the sh:Warning and
+    sh:Info results are listed after them, each prefixed "warning: "."""
+    found, warned = shacl_report(data)
+    return found + [f"warning: {w}" for w in warned] if warnings else found
+
+
+def warnings(data: Dataset | Graph) -> list[str]:
+    """The SHACL warnings of the graph (e.g. a finding without a theme): worth a look, never fatal."""
+    return shacl_report(data)[1]
 
 
 def check(data: Dataset | Graph) -> None:

@@ -5,6 +5,8 @@ Emitting N-Quads text (rather than rdflib terms) keeps a 5,000-finding corpus to
 """
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
@@ -16,6 +18,7 @@ from rdflib.namespace import DCTERMS, ORG, PROV
 
 from kg.ids import stable_id
 from kg.models import Assessment, Corpus, Document, Span, Statement
+from kg.pg import current_assessment
 from kg.vocab import SGKG
 
 ROOT = "https://w3id.org/safeguarding-kg/"
@@ -42,7 +45,7 @@ P = _terms(PROV, "wasDerivedFrom wasAssociatedWith wasAttributedTo qualifiedInfl
 O = _terms(ORG, "Organization OrganizationalUnit subOrganizationOf originalOrganization resultingOrganization")
 A = SimpleNamespace(**{n: str(OA) + n for n in
                        "hasSource hasSelector TextQuoteSelector TextPositionSelector exact prefix suffix start end".split()})
-X = _terms(XSD, "date decimal integer")
+X = _terms(XSD, "date gYear gYearMonth decimal integer boolean")
 _CLASS = {"finding": S.Finding, "recommendation": S.Recommendation, "action": S.Action,
           "evidence": S.Evidence, "statistic": S.Statistic}
 
@@ -73,11 +76,24 @@ def assessment_id(a: Assessment) -> str:
     return stable_id("as", a.finding, a.as_of or "", a.set_by, a.status)
 
 
-def _is_date(text: str) -> bool:
-    try:
-        return len(text) == 10 and date.fromisoformat(text) is not None
-    except ValueError:
-        return False
+_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def date_datatype(text: str) -> str | None:
+    """The XSD type of a date as the corpus writes it: "2016" is an xsd:gYear, "2016-05" an
+    xsd:gYearMonth, "2016-05-12" an xsd:date; anything else (or an impossible date) None."""
+    m = _PARTIAL_DATE.fullmatch(text)
+    if not m or m.group(1) == "0000":
+        return None
+    if m.group(3):
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            return None
+        return X.date
+    if m.group(2):
+        return X.gYearMonth if 1 <= int(m.group(2)) <= 12 else None
+    return X.gYear
 
 
 def _esc(v: str) -> str:
@@ -107,11 +123,14 @@ class Quads:
             return
         if kind == "date":
             text = str(value)
-            o = f'"{_esc(text)}"^^<{X.date}>' if _is_date(text) else f'"{_esc(text)}"'
+            dt = date_datatype(text)
+            o = f'"{_esc(text)}"^^<{dt}>' if dt else f'"{_esc(text)}"'
         elif kind == "dec":
             o = f'"{decimal_lexical(value)}"^^<{X.decimal}>'
         elif kind == "int":
             o = f'"{int(value)}"^^<{X.integer}>'
+        elif kind == "bool":
+            o = f'"{"true" if value else "false"}"^^<{X.boolean}>'
         else:
             o = f'"{_esc(str(value))}"'
         self.lines.append(f"<{s}> <{p}> {o} <{g}> .\n")
@@ -306,6 +325,8 @@ def _judgements(q: Quads, c: Corpus) -> None:
         q.lit(g, node, S.setBy, a.set_by)
         q.add(g, node, S.lastEvidence, a.last_evidence and _id(a.last_evidence))
 
+    _current(q, c)
+
     for r in c.recurrences:
         node = _id(r.id)
         q.node(g, node, S.Recurrence, r.id)
@@ -314,6 +335,33 @@ def _judgements(q: Quads, c: Corpus) -> None:
         q.lit(g, node, S.score, r.score, "dec")
         for t in r.themes:
             q.add(g, node, S.theme, theme_iri(t))
+
+
+def is_finding_like(s: Statement) -> bool:
+    """A recommendation or a weakness found: what has a status and can be open."""
+    return s.kind == "recommendation" or (s.kind == "finding" and s.polarity == "weakness")
+
+
+def _current(q: Quads, c: Corpus) -> None:
+    """Each statement's current status, materialised in `derived` so queries need not recompute
+    it: the assessment kg.pg.current_assessment picks (the rule the property graph stores on its
+    statement nodes, so both forms agree) gives sgkg:currentStatus, sgkg:currentConfidence and
+    sgkg:statusAsOf; every finding-like statement gets sgkg:isOpen (true unless that status is
+    addressed, so also true with no assessment at all). Status as of another date is still
+    computed from the assessments."""
+    g = str(DERIVED)
+    by_finding: dict[str, list[Assessment]] = defaultdict(list)
+    for a in c.assessments:
+        by_finding[a.finding].append(a)
+    for s in c.statements:
+        node = _id(s.id)
+        now = current_assessment(by_finding.get(s.id, ()))
+        if now is not None:
+            q.add(g, node, S.currentStatus, getattr(S, now.status))
+            q.lit(g, node, S.currentConfidence, now.confidence, "dec")
+            q.lit(g, node, S.statusAsOf, now.as_of, "date")
+        if is_finding_like(s):
+            q.lit(g, node, S.isOpen, now is None or now.status != "addressed", "bool")
 
 
 def nquads(corpus: Corpus, documents: Iterable[str] | None = None, derived: bool = True) -> bytes:

@@ -50,6 +50,8 @@ class SGKG(DefinedNamespace):
     confidence: URIRef
     contradicts: URIRef
     cue: URIRef
+    currentConfidence: URIRef
+    currentStatus: URIRef
     deadline: URIRef
     deepDive: URIRef
     direction: URIRef
@@ -69,6 +71,7 @@ class SGKG(DefinedNamespace):
     inspection_report: URIRef
     inspectionKind: URIRef
     inspector: URIRef
+    isOpen: URIRef
     jtai_letter: URIRef
     judgement: URIRef
     labelPattern: URIRef
@@ -110,6 +113,7 @@ class SGKG(DefinedNamespace):
     statementA: URIRef
     statementB: URIRef
     status: URIRef
+    statusAsOf: URIRef
     statuses: URIRef
     strength: URIRef
     succeededBy: URIRef

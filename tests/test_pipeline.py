@@ -194,3 +194,18 @@ def test_exports(sample_build, tmp_path):
     r = runner.invoke(app, ["export", "neo4j-csv", "--to", str(tmp_path / "csv"), "--out", str(out)])
     assert r.exit_code == 0 and (tmp_path / "csv" / "import.txt").exists()
     assert runner.invoke(app, ["export", "yaml", "--to", str(tmp_path / "x"), "--out", str(out)]).exit_code == 2
+
+
+def test_a_shacl_violation_is_reported_and_the_build_kept(samples, tmp_path):
+    import copy
+
+    from kg.export import write_all
+
+    corpus, texts = samples
+    broken = copy.deepcopy(corpus)
+    bad = next(s for s in broken.statements if s.kind == "finding")
+    bad.polarity = None
+    write_all(broken, texts, tmp_path / "out", site=False)
+    errors = [json.loads(x) for x in (tmp_path / "out" / "errors.jsonl").read_text().splitlines()]
+    assert any(e["stage"] == "validate" and bad.id in e["reason"] for e in errors), errors[:3]
+    assert (tmp_path / "out" / "findings.jsonl").exists() and (tmp_path / "out" / "rdf").is_dir()

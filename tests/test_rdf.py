@@ -9,10 +9,10 @@ from importlib.resources import files
 import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic, to_isomorphic, graph_diff
-from rdflib.namespace import DCTERMS
+from rdflib.namespace import DCTERMS, XSD
 
 from kg.errors import StoreError, ValidationError
-from kg.rdf import DERIVED, RDFStore, check, iri, nquads, to_dataset, validate
+from kg.rdf import DERIVED, RDFStore, check, iri, nquads, shacl_report, to_dataset, validate, warnings
 from kg.synthetic import generate
 from kg.vocab import SGKG
 
@@ -87,13 +87,52 @@ def test_broken_graph_reports_its_focus_node(corpus):
     ds = to_dataset(bad)
     focus = str(iri(bad.statements[f].id))
     problems = validate(ds)
-    assert any(p.startswith(focus + ": ") and "theme" in p for p in problems)
+    assert not any("theme" in p for p in problems)
+    assert any(p.startswith(focus + ": ") and "theme" in p for p in warnings(ds))
     assert any(p.startswith(focus + ": ") and "polarity" in p for p in problems)
     assert any(p.startswith(focus + ": ") and "xsd:date" in p for p in problems)
     with pytest.raises(ValidationError, match=re.escape(focus)):
         check(ds)
     ds.remove((None, SGKG.score, None, None))
     assert any("one score" in p for p in validate(ds))
+
+
+def test_synthetic_corpus_has_no_warnings(dataset):
+    assert warnings(dataset) == []
+
+
+@pytest.mark.parametrize("when,datatype", [("2016", XSD.gYear), ("2016-05", XSD.gYearMonth),
+                                           ("2016-05-12", XSD.date)])
+def test_reference_dates_are_typed_by_precision_and_conform(corpus, when, datatype):
+    doc = next(d for d in corpus.documents if d.references)
+    ref = dataclasses.replace(doc.references[0], date=when)
+    edited = dataclasses.replace(doc, references=[ref] + doc.references[1:])
+    ds = to_dataset(dataclasses.replace(corpus, documents=[edited if d is doc else d for d in corpus.documents]))
+    assert (iri(ref.id), DCTERMS.date, Literal(when, datatype=datatype)) in ds
+    assert validate(ds) == []
+
+
+@pytest.mark.parametrize("when", ["May 2016", "2016-13", "2016-02-30", "16"])
+def test_malformed_reference_dates_are_violations(corpus, when):
+    doc = next(d for d in corpus.documents if d.references)
+    ref = dataclasses.replace(doc.references[0], date=when)
+    edited = dataclasses.replace(doc, references=[ref] + doc.references[1:])
+    ds = to_dataset(dataclasses.replace(corpus, documents=[edited if d is doc else d for d in corpus.documents]))
+    assert any(p.startswith(str(iri(ref.id)) + ": ") and "xsd:date" in p for p in validate(ds))
+
+
+def test_a_finding_without_a_theme_is_a_warning_not_a_violation(corpus):
+    f = next(i for i, s in enumerate(corpus.statements) if s.kind == "finding")
+    statements = list(corpus.statements)
+    statements[f] = dataclasses.replace(statements[f], themes=[])
+    ds = to_dataset(dataclasses.replace(corpus, statements=statements))
+    focus = str(iri(statements[f].id))
+    violations, warned = shacl_report(ds)
+    assert violations == [] and validate(ds) == []
+    check(ds)  # a warning does not fail the check
+    assert [w for w in warned if w.startswith(focus + ": ")] == [f"{focus}: a finding has at least one theme (sgkg:theme)"]
+    assert warnings(ds) == warned
+    assert validate(ds, warnings=True) == [f"warning: {w}" for w in warned]
 
 
 def test_store_load_matches_dataset(corpus, dataset, tmp_path):
