@@ -170,11 +170,28 @@ def start_validation(corpus: Corpus) -> tuple[Future, str]:
 MAX_REPORTED_VIOLATIONS = 200
 
 
+class Clock:
+    """Wall-clock seconds per stage, kept in manifest.json."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._now = time.perf_counter
+        self._last = self._now()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = self._now()
+        self.laps[name] = round(now - self._last, 2)
+        self._last = now
+
+
 def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = True, site: bool = True,
               validate: bool = True, progress: Callable[[str, int, int], None] | None = None) -> None:
     """Everything a build writes, into `out` (a fresh folder). SHACL runs in another process
     meanwhile; a violation is reported (errors.jsonl, stage "validate") without losing the build."""
     out.mkdir(parents=True, exist_ok=True)
+    clock = Clock()
     checking = start_validation(corpus) if graph and validate else None
     write_jsonl(out / "documents.jsonl", document_rows(corpus))
     write_jsonl(out / "findings.jsonl", finding_rows(corpus))
@@ -182,16 +199,20 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     (out / "texts").mkdir()
     for doc_id, text in sorted(texts.items()):
         (out / "texts" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+    clock.lap("exports")
     report: dict[str, object] = {}
     if graph:
         report = write_graphs(corpus, out, progress=progress)
+        clock.lap("graphs")
     if site:
         import viz
 
         viz.write(corpus, texts, out)
+        clock.lap("maps and site")
     if checking:
         future, what = checking
         problems = future.result()
+        clock.lap("waiting for SHACL")
         report["shacl"] = f"{len(problems)} violations ({what})" if problems else f"conforms ({what})"
         corpus.errors += [BuildError("graph", f"SHACL: {p}", "validate") for p in problems[:MAX_REPORTED_VIOLATIONS]]
     write_jsonl(out / "errors.jsonl", [asdict(e) for e in corpus.errors])
@@ -200,4 +221,5 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     (out / "graphs.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     (out / "manifest.json").write_text(json.dumps({
         "schema": SCHEMA_VERSION, "documents": len(corpus.documents), "statements": len(corpus.statements),
-        "followups": len(corpus.followups), "errors": len(corpus.errors)}, indent=2), encoding="utf-8")
+        "followups": len(corpus.followups), "errors": len(corpus.errors), "seconds": clock.laps}, indent=2),
+        encoding="utf-8")

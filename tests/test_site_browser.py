@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from test_viz import BOLD, PWN, hostile_corpus
-from viz import write
+from vizkit import BOLD, PWN, hostile_corpus, hostile_out, sample_out  # noqa: F401  (fixtures)
 from viz.maps import to_vis
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,25 +34,13 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def samples():
-    from kg.pipeline import extract_corpus
-    return extract_corpus(None, workers=1)
+def out(sample_out):
+    return sample_out
 
 
 @pytest.fixture(scope="module")
-def out(samples, tmp_path_factory):
-    corpus, texts = samples
-    d = tmp_path_factory.mktemp("browser")
-    write(corpus, texts, d)
-    return d
-
-
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    corpus, texts = hostile_corpus()
-    d = tmp_path_factory.mktemp("hostile")
-    write(corpus, texts, d)
-    return d
+def hostile(hostile_out):
+    return hostile_out
 
 
 @pytest.fixture(scope="module")
