@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import multiprocessing
 import pickle
 from concurrent.futures import Future, ProcessPoolExecutor
 from collections.abc import Callable
@@ -161,7 +160,9 @@ def start_validation(corpus: Corpus) -> tuple[Future, str]:
     from kg import rdf
 
     sample, what = validation_sample(corpus)
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    from kg.pipeline import fork_context
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=fork_context())
     future = pool.submit(_shacl, rdf.nquads(sample))
     pool.shutdown(wait=False)
     return future, what

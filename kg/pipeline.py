@@ -108,7 +108,7 @@ def extract_all(files: list[Path], workers: int | None = None, cache: Path | Non
         from kg import resolve
 
         resolve.warm_up()  # forked workers inherit the loaded registry and matchers
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_fork()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=fork_context()) as pool:
             for i, r in enumerate(pool.map(_cached_extract, jobs, chunksize=4), 1):
                 results.append(r)
                 if progress:
@@ -125,7 +125,8 @@ def extract_all(files: list[Path], workers: int | None = None, cache: Path | Non
     return done, errors
 
 
-def _fork():
+def fork_context():
+    """Fork where the platform has it: children inherit what is loaded, and scripts need no main guard."""
     import multiprocessing
 
     return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
