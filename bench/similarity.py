@@ -27,7 +27,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 import tomllib
 from collections import defaultdict
 from importlib import metadata

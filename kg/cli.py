@@ -94,7 +94,7 @@ def build(
                f"{len(c.errors)} problems")
     out_.print("status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
     out_.print(f"outputs in {result.out}:")
-    for name in ("findings.jsonl", "documents.jsonl", "tracker.csv", "graph.trig", "site/index.html", "maps/index.html"):
+    for name in ("findings.jsonl", "documents.jsonl", "tracker.csv", "graph.nq", "site/index.html", "maps/index.html"):
         if (result.out / name).exists():
             out_.print(f"  {result.out / name}")
     raise typer.Exit(result.exit_code)

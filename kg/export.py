@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import pickle
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -126,24 +126,35 @@ def validation_sample(corpus: Corpus, limit: int = SHACL_FULL_LIMIT) -> tuple[Co
 
 
 def write_graphs(corpus: Corpus, out: Path, progress: Callable[[str, int, int], None] | None = None) -> dict[str, object]:
-    """The RDF store (out/rdf), its TriG export and the property graph (out/graph)."""
+    """The graph as N-Quads (out/graph.nq), the RDF store loaded from it (out/rdf) and the
+    property graph (out/graph).  The two stores load at the same time: Oxigraph's bulk load
+    runs in native threads while Python feeds FalkorDB."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from kg import rdf
     from kg.errors import StoreError
+    from kg.rdf_map import write_nquads
 
     report: dict[str, object] = {}
-    store = rdf.RDFStore.build(out / "rdf", corpus)
-    try:
-        store.export(out / "graph.trig", "trig")
-        report["quads"] = len(store)
-    finally:
-        store.close()
-    try:
-        from kg.falkor import FalkorEngine
+    write_nquads(corpus, out / "graph.nq")
 
-        with FalkorEngine.open(out / "graph") as engine:
-            report["property_graph"] = engine.load(corpus, progress=progress)
-    except (StoreError, ImportError, OSError) as exc:
-        report["property_graph"] = f"not written: {exc}"
+    def load_rdf() -> int:
+        store = rdf.RDFStore.build(out / "rdf", nquads_file=out / "graph.nq")
+        try:
+            return len(store)
+        finally:
+            store.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        quads = pool.submit(load_rdf)
+        try:
+            from kg.falkor import FalkorEngine
+
+            with FalkorEngine.open(out / "graph") as engine:
+                report["property_graph"] = engine.load(corpus, progress=progress)
+        except (StoreError, ImportError, OSError) as exc:
+            report["property_graph"] = f"not written: {exc}"
+        report["quads"] = quads.result()
     return report
 
 
@@ -160,9 +171,9 @@ def start_validation(corpus: Corpus) -> tuple[Future, str]:
     from kg import rdf
 
     sample, what = validation_sample(corpus)
-    from kg.pipeline import fork_context
+    from kg.pipeline import worker_pool
 
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=fork_context())
+    pool = worker_pool(1)
     future = pool.submit(_shacl, rdf.nquads(sample))
     pool.shutdown(wait=False)
     return future, what

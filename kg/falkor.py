@@ -7,19 +7,17 @@ saves that file and stops the server, leaving no process behind.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import random
-import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 from kg.errors import QueryError, StoreError
 from kg.models import Corpus
+from kg.pipeline import die_with_parent
 from kg.pgstore import Progress, index_labels, resolve, write
 
 ENGINE = "falkordb"
@@ -42,14 +40,6 @@ def free_port(low: int | None = None, high: int | None = None, host: str = "127.
             except OSError:
                 continue
     raise StoreError(f"no free port between {low} and {high}")
-
-
-def _die_with_parent() -> None:
-    """Linux: the server is killed if the Python process dies without stopping it (with
-    `save ""` nothing unsaved would survive a gentler signal either)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
 def _binaries() -> tuple[str, str]:
@@ -98,7 +88,7 @@ class FalkorServer:
             log = open(self.folder / "falkordb.log", "ab")
             try:
                 self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                                stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                                                stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
             finally:
                 log.close()
             last_error = self._wait_ready()

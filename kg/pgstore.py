@@ -55,10 +55,18 @@ def node_statements(nodes: Iterable[Node]) -> list[tuple[str, list[dict[str, Any
     out = []
     for (labels, stub), rows in groups.items():
         key, *extra = map(_ident, labels)
-        cypher = f"UNWIND $rows AS row MERGE (n:{key} {{id: row.id}})"
-        if not stub:
-            cypher += " SET n = row.props" + "".join(f" SET n:{x}" for x in extra)
-        out.append((cypher, rows))
+        if stub:
+            out.append((f"UNWIND $rows AS row MERGE (n:{key} {{id: row.id}})", rows))
+        elif not extra:
+            out.append((f"UNWIND $rows AS row MERGE (n:{key} {{id: row.id}}) SET n = row.props", rows))
+        else:
+            # Update the nodes already there, then create the rest with all their labels at once:
+            # adding a label to an existing node (`SET n:Finding`) cost FalkorDB 1.7 ms a node on
+            # the national graph (233 s for 133k findings), creating it with the label 0.06 ms.
+            out.append((f"UNWIND $rows AS row MATCH (n:{key} {{id: row.id}}) SET n = row.props"
+                        + "".join(f" SET n:{x}" for x in extra), rows))
+            out.append((f"UNWIND $rows AS row OPTIONAL MATCH (m:{key} {{id: row.id}}) WITH row, m WHERE m IS NULL "
+                        f"CREATE (n:{':'.join([key, *extra])}) SET n = row.props", rows))
     return out
 
 

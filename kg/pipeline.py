@@ -108,7 +108,7 @@ def extract_all(files: list[Path], workers: int | None = None, cache: Path | Non
         from kg import resolve
 
         resolve.warm_up()  # forked workers inherit the loaded registry and matchers
-        with ProcessPoolExecutor(max_workers=workers, mp_context=fork_context()) as pool:
+        with worker_pool(workers) as pool:
             for i, r in enumerate(pool.map(_cached_extract, jobs, chunksize=4), 1):
                 results.append(r)
                 if progress:
@@ -130,6 +130,23 @@ def fork_context():
     import multiprocessing
 
     return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Forked worker processes that die with this one (a build killed mid-way leaves none behind)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=fork_context(), initializer=die_with_parent)
+
+
+def die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this process when its parent dies."""
+    import contextlib
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
 def assemble(extracted: list[Extracted], errors: list[BuildError]) -> Corpus:

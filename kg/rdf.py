@@ -196,14 +196,16 @@ class RDFStore:
         return cls(ox.Store())
 
     @classmethod
-    def build(cls, path: str | os.PathLike, corpus: Corpus) -> "RDFStore":
-        """Build a fresh store for the corpus in a temporary folder, then move it into place."""
+    def build(cls, path: str | os.PathLike, corpus: Corpus | None = None,
+              nquads_file: str | os.PathLike | None = None) -> "RDFStore":
+        """Build a fresh store for the corpus (or its N-Quads file) in a temporary folder,
+        then move it into place."""
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.", dir=p.parent))
         try:
             store = ox.Store(str(tmp))
-            cls(store).load(corpus)
+            cls(store).load(corpus, nquads_file)
             store.flush()
             del store
             old = p.with_name(f".{p.name}.old")
@@ -241,10 +243,14 @@ class RDFStore:
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self.store.named_graphs())
 
-    def load(self, corpus: Corpus) -> None:
-        """Replace the store's contents with the corpus (bulk load of N-Quads)."""
+    def load(self, corpus: Corpus | None = None, nquads_file: str | os.PathLike | None = None) -> None:
+        """Replace the store's contents with the corpus (bulk load of N-Quads), or with an
+        N-Quads file already written from it (`write_nquads`), read in a stream."""
         self.store.clear()
-        self.store.bulk_load(nquads(corpus), ox.RdfFormat.N_QUADS)
+        if nquads_file is not None:
+            self.store.bulk_load(path=str(nquads_file), format=ox.RdfFormat.N_QUADS)
+        else:
+            self.store.bulk_load(nquads(corpus), ox.RdfFormat.N_QUADS)
 
     def replace_document(self, doc_id: str, corpus: Corpus) -> None:
         """Swap in the document's graph as it is in `corpus` (dropped if it is not there)

@@ -5,12 +5,13 @@ Emitting N-Quads text (rather than rdflib terms) keeps a 5,000-finding corpus to
 """
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Iterable
+from typing import IO, Iterable
 from urllib.parse import quote
 
 from rdflib import RDF, RDFS, SKOS, XSD, Namespace, URIRef
@@ -109,10 +110,19 @@ def decimal_lexical(x: float) -> str:
 
 
 class Quads:
-    """N-Quads lines, one graph at a time."""
+    """N-Quads lines, one graph at a time; with a `sink` (a binary file) they are written out
+    in chunks rather than kept, so a national graph never sits in memory as one string."""
 
-    def __init__(self) -> None:
+    CHUNK = 200_000
+
+    def __init__(self, sink: IO[bytes] | None = None) -> None:
         self.lines: list[str] = []
+        self.sink = sink
+
+    def spill(self, force: bool = False) -> None:
+        if self.sink is not None and (force or len(self.lines) >= self.CHUNK):
+            self.sink.write("".join(self.lines).encode("utf-8"))
+            self.lines.clear()
 
     def add(self, g: str, s: str, p: str, o: str | None) -> None:
         if o:
@@ -291,6 +301,7 @@ def _reference_data(q: Quads, c: Corpus) -> None:
 
 def _judgements(q: Quads, c: Corpus) -> None:
     g = str(DERIVED)
+    agents: dict[str, tuple[str, str]] = {}
     for f in c.followups:
         node, evidence = _id(f.id), _id(f.evidence)
         q.node(g, node, S.FollowUp, f.id)
@@ -303,16 +314,18 @@ def _judgements(q: Quads, c: Corpus) -> None:
         for cue in f.cues:
             q.lit(g, node, S.cue, cue)
         q.lit(g, node, S.review, f.reviewed)
+        q.spill()
         q.lit(g, node, L.comment, f.note)
         software = _id("agent/" + f.method)
         q.add(g, node, P.wasAttributedTo, software)
-        q.node(g, software, P.SoftwareAgent)
-        q.lit(g, software, L.label, f.method)
+        agents[software] = (P.SoftwareAgent, f.method)
         if f.reviewer:
             person = _id("person/" + f.reviewer)
             q.add(g, node, P.wasAttributedTo, person)
-            q.node(g, person, P.Person)
-            q.lit(g, person, L.label, f.reviewer)
+            agents[person] = (P.Person, f.reviewer)
+    for agent, (cls, label) in sorted(agents.items()):
+        q.node(g, agent, cls)
+        q.lit(g, agent, L.label, label)
 
     for a in c.assessments:
         node = _id(assessment_id(a))
@@ -324,6 +337,7 @@ def _judgements(q: Quads, c: Corpus) -> None:
         q.lit(g, node, S.asOf, a.as_of, "date")
         q.lit(g, node, S.setBy, a.set_by)
         q.add(g, node, S.lastEvidence, a.last_evidence and _id(a.last_evidence))
+        q.spill()
 
     _current(q, c)
 
@@ -366,15 +380,29 @@ def _current(q: Quads, c: Corpus) -> None:
 
 def nquads(corpus: Corpus, documents: Iterable[str] | None = None, derived: bool = True) -> bytes:
     """The corpus as N-Quads: a graph per document (only `documents` if given) and `derived`."""
-    keep = set(documents) if documents is not None else None
     q = Quads()
+    _fill(q, corpus, documents, derived)
+    return q.bytes()
+
+
+def write_nquads(corpus: Corpus, path: str | os.PathLike) -> int:
+    """Stream the corpus's N-Quads (as `nquads` gives them) into a file; returns its size in bytes."""
+    with open(path, "wb") as fh:
+        q = Quads(fh)
+        _fill(q, corpus, None, True)
+        q.spill(force=True)
+        return fh.tell()
+
+
+def _fill(q: Quads, corpus: Corpus, documents: Iterable[str] | None, derived: bool) -> None:
+    keep = set(documents) if documents is not None else None
     for d in corpus.documents:
         if keep is None or d.id in keep:
             _document(q, d)
     for s in corpus.statements:
         if keep is None or s.doc in keep:
             _statement(q, s)
+            q.spill()
     if derived:
         _reference_data(q, corpus)
         _judgements(q, corpus)
-    return q.bytes()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kg import link, review
-from kg.models import Assessment, Corpus, Span, Statement
+from kg.models import Corpus, Span, Statement
 
 
 def _st(id, doc, kind, text, date, polarity=None, themes=("front-door",), agencies=("haringey/mash",)):

@@ -206,7 +206,6 @@ def _national(model: Model) -> tuple[list[dict], list[dict]]:
                       "url": f"theme-{slug(th)}.html", "info": info(f"Theme: {model.theme_label(th)}", by_theme[th])})
     edges = []
     for (t, th), c in sorted(counts.items()):
-        total = sum(c.values())
         open_ = sum(c[s] for s in OPEN_STATUSES)
         edges.append({"id": f"{t}|{th}", "from": "type:" + t, "to": "theme:" + th, "role": "count",
                       "counts": {s: c[s] for s in STATUS_ORDER},

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kg.export import tracker_rows, write_tracker_csv
 from kg.models import Corpus
-from viz.common import OPEN_STATUSES, STATUS_COLOURS, STATUS_LABELS, STATUS_ORDER, Model, build_model, slug
+from viz.common import OPEN_STATUSES, STATUS_LABELS, STATUS_ORDER, Model, build_model, slug
 
 ASSETS = Path(__file__).parent / "assets"
 CONTEXT = 300
