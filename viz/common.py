@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from kg.export import finding_rows
-from kg.models import Agency, Assessment, Corpus, Document, FollowUp, Statement
+from kg.models import Agency, Assessment, Corpus, Document, FollowUp, Recurrence, Statement
 
 STATUS_ORDER = ("persists", "progress", "no_evidence", "addressed")
 STATUS_LABELS = {"persists": "Persists (open)", "progress": "Progress", "addressed": "Addressed",
@@ -47,6 +47,18 @@ class Model:
     history: dict[str, list[list]] = field(default_factory=dict)   # finding -> [[as_of, status, by_person]]
     assessments: dict[str, list[Assessment]] = field(default_factory=dict)
     followups: dict[str, FollowUp] = field(default_factory=dict)
+    by_view: dict[tuple[str, str], list[dict]] = field(default_factory=dict, repr=False)  # (kind, id) -> rows
+    recurrences: dict[str, list[Recurrence]] = field(default_factory=dict, repr=False)  # statement -> its recurrences
+
+    def in_view(self, kind: str, id: str | None) -> list[dict]:
+        """Rows of an area, agency or theme view (indexed in one pass on first use)."""
+        if not self.by_view:
+            for r in self.rows:
+                keys = [("area", r["area"])] + [("agency", a) for a in dict.fromkeys(r["agencies"])] + \
+                       [("theme", t) for t in dict.fromkeys(r["themes"])]
+                for k in keys:
+                    self.by_view.setdefault(k, []).append(r)
+        return self.by_view.get((kind, id), [])
 
     def agency_label(self, aid: str) -> str:
         a = self.agencies.get(aid)
@@ -71,9 +83,12 @@ def build_model(corpus: Corpus, as_of: str | None = None) -> Model:
     rows = [r for r in every if r["status"] is not None]
     history: dict[str, list[list]] = defaultdict(list)
     assessments: dict[str, list[Assessment]] = defaultdict(list)
+    recurrences: dict[str, list[Recurrence]] = defaultdict(list)
     for a in corpus.assessments:
         history[a.finding].append([a.as_of, a.status, a.set_by != "software"])
         assessments[a.finding].append(a)
+    for rc in corpus.recurrences:
+        recurrences[rc.a].append(rc)
     return Model(corpus, as_of, rows, {r["id"]: r for r in every}, {d.id: d for d in corpus.documents},
                  {s.id: s for s in corpus.statements}, {a.id: a for a in corpus.agencies}, dict(history),
-                 dict(assessments), {f.id: f for f in corpus.followups})
+                 dict(assessments), {f.id: f for f in corpus.followups}, recurrences=dict(recurrences))

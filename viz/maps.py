@@ -13,12 +13,11 @@ Views: one area, one agency across areas, one theme, and a national overview tha
 from __future__ import annotations
 
 import shutil
-import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 from kg.models import Corpus
 from viz.common import (OPEN_STATUSES, RELATION_COLOURS, STATUS_COLOURS, STATUS_LABELS, STATUS_ORDER, Model,
@@ -68,13 +67,7 @@ def vis_lib_dir() -> Path:
 
 
 def _in_view(model: Model, view: View) -> list[dict]:
-    if view.kind == "area":
-        return [r for r in model.rows if r["area"] == view.id]
-    if view.kind == "agency":
-        return [r for r in model.rows if view.id in r["agencies"]]
-    if view.kind == "theme":
-        return [r for r in model.rows if view.id in r["themes"]]
-    return list(model.rows)
+    return list(model.rows) if view.kind == "national" else model.in_view(view.kind, view.id)
 
 
 def _doc_info(model: Model, doc_id: str) -> str:
@@ -96,21 +89,22 @@ def to_vis(corpus: Corpus, view: View | str, as_of: str | None = None,
     rows = _in_view(model, view)
     targets = {r["id"]: r for r in rows}
     open_by_agency: Counter = Counter()
+    all_by_agency: Counter = Counter()
     for r in rows:
         for a in r["agencies"]:
             open_by_agency[a] += r["status"] in OPEN_STATUSES
+            all_by_agency[a] += 1
     hub_ids = sorted({a for r in rows for a in r["agencies"]})
     nodes: list[dict] = []
     edges: list[dict] = []
     hub_size = {a: min(14 + 4 * open_by_agency[a] ** 0.5, 60) for a in hub_ids}
     for a in hub_ids:
-        total = sum(a in r["agencies"] for r in rows)
         nodes.append({"id": "agency:" + a, "role": "agency", "agency": a, "label": model.agency_label(a),
                       "shape": "dot", "size": round(hub_size[a], 1), "color": HUB_COLOUR,
                       "font": {"size": 20, "strokeWidth": 5, "strokeColor": "#ffffff", "face": "system-ui, sans-serif"},
                       "url": f"{SITE}/agency/{slug(a)}.html",
                       "info": [["Agency", model.agency_label(a)], ["Type", model.agency_type(a)],
-                               ["Open findings here", str(open_by_agency[a])], ["All findings here", str(total)]]})
+                               ["Open findings here", str(open_by_agency[a])], ["All findings here", str(all_by_agency[a])]]})
     satellites: dict[str, list[str]] = {}
     evidence: dict[str, dict] = {}
     for r in rows:
@@ -153,8 +147,8 @@ def to_vis(corpus: Corpus, view: View | str, as_of: str | None = None,
                       "info": [["Kind", s.kind], ["Quote", s.span.quote], ["Document", _doc_info(model, s.doc)],
                                ["Date", s.date or "?"], ["Relation", "; ".join(ev["relations"])]]})
     ids = set(targets)
-    for rc in model.corpus.recurrences:
-        if rc.a in ids and rc.b in ids:
+    for rc in (rc for t in sorted(ids) for rc in model.recurrences.get(t, ())):
+        if rc.b in ids:
             edges.append({"from": rc.a, "to": rc.b, "label": "recurs", "role": "recurs", "dashes": True,
                           "color": "#7b3294"})
     pos = hub_layout({"agency:" + a: open_by_agency[a] for a in hub_ids},
@@ -289,9 +283,16 @@ def views(model: Model) -> list[View]:
 
 
 def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
-               model: Model | None = None) -> list[Path]:
+               model: Model | None = None, workers: int = 1,
+               meanwhile: Callable[[], object] | None = None) -> list[Path]:
     """Write maps/index.html and one page per view into `out_dir` (put it at ``out/maps`` beside
-    ``out/site`` so finding links resolve).  Returns the pages written."""
+    ``out/site`` so finding links resolve).  Returns the pages written.
+
+    With `workers` > 1 (and fork available) the views are shared among forked worker processes,
+    which inherit the model; `meanwhile`, if given, runs in this process while they work."""
+    from kg.pipeline import fork_context, worker_pool
+
+    global _shared
     out = Path(out_dir)
     (out / "lib").mkdir(parents=True, exist_ok=True)
     model = model or build_model(corpus, as_of)
@@ -300,16 +301,29 @@ def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
     shutil.copyfile(lib / "vis-network.css", out / "lib" / "vis-network.css")
     for name in ("map.js", "map.css"):
         shutil.copyfile(TEMPLATES / name, out / "lib" / name)
-    written = []
+    todo = views(model)
+    if workers > 1 and fork_context().get_start_method() == "fork":
+        _shared = (model, out, todo)  # inherited by the forked workers, never pickled
+        try:
+            with worker_pool(workers) as pool:
+                # biggest views first, dealt round the workers
+                order = sorted(range(len(todo)), key=lambda i: -len(_in_view(model, todo[i])))
+                parts = [pool.submit(_write_views, order[k::workers]) for k in range(workers)]
+                if meanwhile:
+                    meanwhile()
+                done = {p for part in parts for p in part.result()}
+                written = [out / v.file for v in todo if out / v.file in done]
+        finally:
+            _shared = None
+    else:
+        written = [_write_view(model, out, v) for v in todo]
+        if meanwhile:
+            meanwhile()
     sections: dict[str, list[str]] = defaultdict(list)
-    for v in views(model):
-        t0 = time.perf_counter()
-        (out / v.file).write_text(render(model, v), encoding="utf-8")
-        written.append(out / v.file)
-        n = len(_in_view(model, v))
+    for v in todo:
         label = _title(model, v).split(": ", 1)[-1]
-        sections[v.kind].append(f'<li><a href="{escape(v.file)}">{escape(label)}</a> <span class="n">{n} findings'
-                                f'</span><!-- {time.perf_counter() - t0:.2f}s --></li>')
+        sections[v.kind].append(f'<li><a href="{escape(v.file)}">{escape(label)}</a> <span class="n">'
+                                f'{len(_in_view(model, v))} findings</span></li>')
     names = {"national": "National overview", "area": "Areas", "agency": "Agencies (across areas)", "theme": "Themes"}
     body = "".join(f"<h2>{names[k]}</h2><ul>{''.join(sections[k])}</ul>" for k in ("national", "area", "agency", "theme")
                    if sections[k])
@@ -317,3 +331,16 @@ def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
         "{{subtitle}}", f" · statuses as of {escape(as_of)}" if as_of else "")
     (out / "index.html").write_text(index, encoding="utf-8")
     return [out / "index.html", *written]
+
+
+_shared: tuple[Model, Path, list[View]] | None = None
+
+
+def _write_view(model: Model, out: Path, v: View) -> Path:
+    (out / v.file).write_text(render(model, v), encoding="utf-8")
+    return out / v.file
+
+
+def _write_views(indices: list[int]) -> list[Path]:
+    model, out, todo = _shared
+    return [_write_view(model, out, todo[i]) for i in indices]
