@@ -294,4 +294,20 @@ def report_followups(s: FollowUpScores) -> str:
              f"{'':>14}" + "".join(f"{p[:11]:>12}" for p in statuses)]
     for g in statuses[:4]:
         lines.append(f"{g:>14}" + "".join(f"{s.confusion[(g, p)]:>12}" for p in statuses))
+    if s.errors:
+        lines.append(f"worst status errors (over-claiming first, then the widest miss; {len(s.errors)} in all):")
+        for gold, predicted, text, why in worst_errors(s.errors):
+            lines.append(f"  gold {gold}, said {predicted}: {text[:110]!r}")
+            lines.append(f"      because: {why[:160]}")
     return "\n".join(lines)
+
+
+# How positive a status is: saying more than the gold is the worse error.
+_RANK = {"persists": 0, "no_evidence": 1, "progress": 2, "addressed": 3}
+
+
+def worst_errors(errors: list[tuple[str, str, str, str]], n: int = 10) -> list[tuple[str, str, str, str]]:
+    def severity(e: tuple[str, str, str, str]) -> tuple[int, int]:
+        gap = _RANK.get(e[1], 1) - _RANK.get(e[0], 1)
+        return (gap > 0, abs(gap))
+    return sorted(errors, key=severity, reverse=True)[:n]

@@ -86,3 +86,11 @@ def test_gold_quotes_are_in_their_documents():
         doc = by_file[gf.name.replace(".findings.jsonl", ".txt")]
         assert len(ev.gold_items(gf, texts[doc.id])) > 10
     assert (ROOT / "tests" / "gold" / "followups" / "haringey_jtai_2018.jsonl").exists()
+
+
+def test_worst_errors_put_over_claiming_first():
+    from kg.evaluate import worst_errors
+
+    errors = [("progress", "persists", "a", ""), ("persists", "addressed", "b", ""),
+              ("no_evidence", "progress", "c", ""), ("addressed", "persists", "d", "")]
+    assert [e[2] for e in worst_errors(errors, 3)] == ["b", "c", "d"]
