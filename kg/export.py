@@ -159,11 +159,9 @@ def write_graphs(corpus: Corpus, out: Path, progress: Callable[[str, int, int], 
 
 
 def _shacl(nquads: bytes) -> list[str]:
-    from rdflib import Dataset
-
     from kg import rdf
 
-    return rdf.validate(Dataset().parse(data=nquads, format="nquads"))
+    return rdf.validate_nquads(nquads)
 
 
 def start_validation(corpus: Corpus) -> tuple[Future, str]:

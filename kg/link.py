@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import sparse
 import snowballstemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from kg.ids import stable_id
 from kg.models import Assessment, Corpus, FollowUp, Recurrence, Statement
@@ -54,7 +54,7 @@ def is_target(s: Statement) -> bool:
 
 _WORD = re.compile(r"[a-z][a-z-]+")
 _STEMMER = snowballstemmer.stemmer("english")
-_STOPWORDS = frozenset(ENGLISH_STOP_WORDS) | {"children", "child", "young", "people", "families", "family", "local",
+_STOPWORDS = frozenset(STOP_WORDS) | {"children", "child", "young", "people", "families", "family", "local",
                                               "authority", "practice", "services", "service", "work"}
 
 
@@ -73,8 +73,50 @@ def _analyse(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
-def _vectoriser() -> TfidfVectorizer:
-    return TfidfVectorizer(analyzer=_analyse, sublinear_tf=True, min_df=1)
+class Tfidf:
+    """TF-IDF over stemmed words and word pairs, l2-normalised rows, with scikit-learn's
+    weighting (sublinear tf ``1 + ln tf``, smoothed idf ``ln((1 + n) / (1 + df)) + 1``).
+    A dozen lines of scipy instead of importing scikit-learn, which took 1.3 s of every build."""
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}
+        self.idf = np.zeros(0)
+
+    def _counts(self, texts: list[str], grow: bool) -> sparse.csr_matrix:
+        data, cols, ptr = [], [], [0]
+        for text in texts:
+            counts = Counter(_analyse(text))
+            if grow:
+                for term in counts:
+                    self.vocabulary.setdefault(term, len(self.vocabulary))
+            row = sorted((self.vocabulary[t], c) for t, c in counts.items() if t in self.vocabulary)
+            cols += [j for j, _ in row]
+            data += [1.0 + math.log(c) for _, c in row]
+            ptr.append(len(cols))
+        return sparse.csr_matrix((data, cols, ptr), shape=(len(texts), len(self.vocabulary)))
+
+    def fit(self, texts: list[str]) -> "Tfidf":
+        self.fit_transform(texts)
+        return self
+
+    def fit_transform(self, texts: list[str]) -> sparse.csr_matrix:
+        self.vocabulary = {}
+        tf = self._counts(texts, grow=True)
+        df = np.bincount(tf.indices, minlength=tf.shape[1])
+        self.idf = np.log((1 + len(texts)) / (1 + df)) + 1.0
+        return self._weigh(tf)
+
+    def transform(self, texts: list[str]) -> sparse.csr_matrix:
+        return self._weigh(self._counts(texts, grow=False))
+
+    def _weigh(self, tf: sparse.csr_matrix) -> sparse.csr_matrix:
+        m = tf @ sparse.diags(self.idf) if tf.shape[1] else tf
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        return sparse.csr_matrix(sparse.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ m)
+
+
+def _vectoriser() -> Tfidf:
+    return Tfidf()
 
 
 def _theme_idf(statements: list[Statement]) -> dict[str, float]:

@@ -12,7 +12,8 @@ from rdflib.compare import isomorphic, to_isomorphic, graph_diff
 from rdflib.namespace import DCTERMS, XSD
 
 from kg.errors import StoreError, ValidationError
-from kg.rdf import DERIVED, RDFStore, check, iri, nquads, shacl_report, to_dataset, validate, warnings
+from kg.rdf import (DERIVED, RDFStore, check, iri, nquads, shacl_report, shape_predicates, shapes_graph,
+                    to_dataset, validate, validate_nquads, warnings)
 from kg.synthetic import generate
 from kg.vocab import SGKG
 
@@ -95,6 +96,30 @@ def test_broken_graph_reports_its_focus_node(corpus):
         check(ds)
     ds.remove((None, SGKG.score, None, None))
     assert any("one score" in p for p in validate(ds))
+
+
+def test_the_build_validator_sees_what_the_shapes_see(corpus):
+    """The build validates only the triples whose predicates the shapes use: the same violations."""
+    bad = dataclasses.replace(corpus, statements=list(corpus.statements))
+    f = next(i for i, s in enumerate(bad.statements) if s.kind == "finding")
+    bad.statements[f] = dataclasses.replace(bad.statements[f], polarity=None, date="12 May 2018")
+    expected = validate(to_dataset(bad))
+    assert len(expected) >= 2 and validate_nquads(nquads(bad)) == expected
+    kept = shape_predicates(shapes_graph())
+    assert str(SGKG.polarity) in kept and str(SGKG.text) not in kept
+    assert shape_predicates(shapes_graph() + Graph().parse(data=(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> . [] sh:closed true ."), format="turtle")) is None
+
+
+def test_a_span_without_its_quote_or_positions_is_a_violation(corpus):
+    OA = "http://www.w3.org/ns/oa#"
+    s = corpus.statements[0]
+    span = URIRef(iri(s.id) + "#span")
+    for prop, message in (("exact", "one text quote selector"), ("start", "one text position selector")):
+        ds = to_dataset(corpus)
+        selector = next(o for o in ds.objects(span, URIRef(OA + "hasSelector")) if (o, URIRef(OA + prop), None) in ds)
+        ds.remove((selector, URIRef(OA + prop), None, None))
+        assert any(p.startswith(f"{span}: ") and message in p for p in validate(ds)), prop
 
 
 def test_synthetic_corpus_has_no_warnings(dataset):
