@@ -50,6 +50,7 @@ NEGATIVE = [
     r"hampers?", r"hinders?", r"undermines?", r"struggl\w+", r"difficult(?:y|ies)",
     r"more to do", r"too much", r"under-(?:developed|utilised|used)", r"reactive", r"room for", r"remains? (?:a |an )?(?:considerable |significant |key |major )?(?:issue|challenge|concern|priority)",
     r"remains? (?:very )?high", r"remains? low", r"fluctuat\w+", r"not evidenced", r"not in place",
+    r"overly \w+", r"over-optimis\w+", r"slower",
 ]
 _NEGATORS = r"(?:not|never|no|insufficiently|less|neither|nor|without|lack of|not always|not consistently|not sufficiently|not yet)"
 _POS = re.compile(r"\b(" + "|".join(POSITIVE) + r")\b", re.I)
@@ -116,7 +117,12 @@ def _score(text: str, weight: float, j: Judgement) -> None:
         for m in rx.finditer(text):
             if any(a <= m.start() < b for a, b in neg_spans):
                 continue
-            if _NEGATED.search(text[max(0, m.start() - 40):m.start()]):
+            negated = _NEGATED.search(text[max(0, m.start() - 40):m.start()])
+            if negated:
+                at = max(0, m.start() - 40) + negated.start()
+                if not any(a <= at < b for a, b in neg_spans):  # "less well embedded", "never timely"
+                    j.negative += weight
+                    j.cues.append(f"-{negated.group(0).split()[0].lower()} {m.group(0).lower()}")
                 continue  # "not effective": the negator already counted
             j.positive += w
             j.cues.append(f"+{m.group(0).lower()}")
@@ -126,6 +132,10 @@ _DOMAIN = [
     (re.compile(r"\bwithout (?:undue |unnecessary |any )?delay\b", re.I), "promptly"),
     (re.compile(r"\b(child protection|safeguarding|welfare|presenting|initial|parental|emerging) (concerns?|issues?|risks?)\b", re.I), r"\1 matters"),
     (re.compile(r"\b(so that|to ensure that|in order to|to prevent|to avoid|to reduce)\b.*$", re.I), ""),
+    # "too high for social workers to do effective work": what follows is what does not happen
+    (re.compile(r"\b(too \w+)(?: for [^,;.]{1,80}?)? to \w+[^,;.]*", re.I), r"\1"),
+    # "more to do before the local authority can deliver good services": an aim, not a finding
+    (re.compile(r"\bbefore\b[^,;.]{1,80}?\b(?:can|could|will|is able to|are able to)\b[^,;.]*", re.I), ""),
 ]
 
 

@@ -1,6 +1,8 @@
 """Findings, recommendations, actions, evidence, statistics and references from real sample text."""
 from __future__ import annotations
 
+import pytest
+
 from loaders.cues import judge
 from loaders.extract import _statistic
 
@@ -17,6 +19,21 @@ def test_although_is_judged_by_the_main_clause():
     assert judge("Although demand is high, decisions in the MASH are timely and effective.").polarity == "strength"
     assert judge("Strategy discussions are not always held when they should be.").polarity == "weakness"
     assert judge("The relationship, engagement and support of schools are a strength.").polarity == "strength"
+
+
+@pytest.mark.parametrize("sentence,polarity", [
+    # a negated positive is a weakness even when the negator is no cue of its own
+    ("Management oversight of this work is less well developed.", "weakness"),
+    ("Decisions are never timely.", "weakness"),
+    ("Assessments are overly optimistic about parents' capacity to change.", "weakness"),
+    # "too X (for Y) to Z": Z is what does not happen, not a strength
+    ("Caseloads remain too high for social workers to do effective, purposeful work.", "weakness"),
+    # an aim ("before … can deliver good services") is no finding about the present
+    ("There is more to do before the partnership can deliver consistently good help.", "weakness"),
+    ("Leaders were quick to act, and plans are now clear and timely.", "strength"),
+])
+def test_negations_and_aims(sentence, polarity):
+    assert judge(sentence).polarity == polarity
 
 
 def test_span_is_the_exact_original_text(samples):
