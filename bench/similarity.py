@@ -13,7 +13,7 @@ gold statement's 0-based rank among them is recorded under two orders:
 * linker: kg.link's score with that similarity as its text term (themes,
   agencies and back-references as kg.link.link computes them, no thresholds).
 
-Backends: tfidf (kg.link._vectoriser fitted per area, as kg.link.link does),
+Backends: tfidf (kg.link.Tfidf fitted per area, as kg.link.link does),
 every installed embedding backend (kg.embed.available()), and hybrids
 ``a*tfidf + (1-a)*embedding``. Speed, peak RSS and installed size of each
 backend are measured in a fresh subprocess over all statement texts.
@@ -105,7 +105,7 @@ def tfidf_sims(corpus, pairs):
     out = []
     for t, cands, _ in pairs:
         if t.area not in fitted:
-            fitted[t.area] = link._vectoriser().fit([s.text for s in by_area[t.area]])
+            fitted[t.area] = link.Tfidf().fit([s.text for s in by_area[t.area]])
         vec = fitted[t.area]
         out.append((vec.transform([t.text]) @ vec.transform([c.text for c in cands]).T).toarray()[0])
     return out
@@ -193,7 +193,7 @@ t0 = time.perf_counter()
 if name == "tfidf":
     from kg import link
     t1 = time.perf_counter()
-    link._vectoriser().fit_transform(texts)
+    link.Tfidf().fit_transform(texts)
 else:
     from kg import embed
     enc = embed.encoder(name)

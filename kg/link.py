@@ -115,10 +115,6 @@ class Tfidf:
         return sparse.csr_matrix(sparse.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ m)
 
 
-def _vectoriser() -> Tfidf:
-    return Tfidf()
-
-
 def _theme_idf(statements: list[Statement]) -> dict[str, float]:
     """Rare themes say more about what two statements share than common ones."""
     df = Counter(t for s in statements for t in set(s.themes))
@@ -203,7 +199,7 @@ def _link_area(stmts: list[Statement], lineage: dict[str, set[str]], refers: dic
     later = cday[None, :] > tday[:, None]
     if not later.any():
         return []
-    vec = _vectoriser().fit([s.text for s in stmts])
+    vec = Tfidf().fit([s.text for s in stmts])
     text = (vec.transform([s.text for s in targets]) @ vec.transform([s.text for s in candidates]).T).toarray()
     idf = _theme_idf(stmts)
     themes = {t: i for i, t in enumerate(sorted(idf))}
@@ -257,7 +253,7 @@ def recur(corpus: Corpus, threshold: float = RECURRENCE_THRESHOLD, per_finding: 
     weak = [s for s in corpus.statements if s.kind == "finding" and s.polarity == "weakness" and s.date]
     if len(weak) < 2:
         return []
-    m = _vectoriser().fit_transform([s.text for s in weak])
+    m = Tfidf().fit_transform([s.text for s in weak])
     idf = _theme_idf(corpus.statements)
     themes = {t: i for i, t in enumerate(sorted(idf))}
     tm = _binary([s.themes for s in weak], themes) @ sparse.diags([idf[t] for t in sorted(idf)])

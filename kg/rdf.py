@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pyoxigraph as ox
-from rdflib import RDF, RDFS, SKOS, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, ORG, PROV
+from rdflib import RDF, RDFS, SKOS, XSD, BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, ORG, PROV, SH
 
 from kg.errors import QueryError, StoreError, ValidationError
 from kg.models import Corpus
@@ -63,16 +63,14 @@ def union_graph(nquads: bytes, only: frozenset[str] | None = None) -> Graph:
 def shape_predicates(shapes: Graph) -> frozenset[str] | None:
     """Every predicate the shapes can look at (paths, targets, comparisons, rdf:type and
     rdfs:subClassOf for sh:class), or None when a shape could look at any (sh:closed, SPARQL)."""
-    SH = Namespace("http://www.w3.org/ns/shacl#")
-    if any(shapes.triples((None, SH.closed, None))) or any(shapes.triples((None, SH.sparql, None))):
-        return None
+    if any(shapes.triples((None, SH.closed, None))) or any(shapes.triples((None, SH.sparql, None))) or \
+            any(isinstance(o, BNode) and (o, RDF.first, None) not in shapes for o in shapes.objects(None, SH.path)):
+        return None  # closed shapes, SPARQL constraints, inverse or alternative paths: keep everything
     found = {str(RDF.type), str(RDFS.subClassOf)}
     for p in (SH.path, SH.targetSubjectsOf, SH.targetObjectsOf, SH.equals, SH.disjoint, SH.lessThan,
               SH.lessThanOrEquals):
         for o in shapes.objects(None, p):
             found |= {str(x) for x in shapes.items(o)} if (o, RDF.first, None) in shapes else {str(o)}
-    if any(isinstance(o, BNode) and (o, RDF.first, None) not in shapes for o in shapes.objects(None, SH.path)):
-        return None  # an inverse or alternative path: keep everything
     return frozenset(found)
 
 
@@ -103,7 +101,6 @@ def shacl_report(data: Dataset | Graph) -> tuple[list[str], list[str]]:
     conforms, report, _ = shacl(g, shacl_graph=shapes_graph(), inference="none", advanced=True, inplace=True)
     if conforms:
         return [], []
-    SH = Namespace("http://www.w3.org/ns/shacl#")
     violations, warnings = [], []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
