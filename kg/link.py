@@ -35,6 +35,7 @@ CONTRADICTION_WEIGHT = 0.7  # a contradiction counts if its score is at least th
 LATER_FINDING_SIMILARITY = 0.45
 LATER_FINDING_POSITIVE = 1.0
 TOP_K = 6
+BLOCK = 512  # targets scored at once
 RECURRENCE_THRESHOLD = 0.4
 _TOO_SOON = re.compile(r"\b(too (?:soon|early) to|not yet (?:possible|able) to (?:evaluate|assess|measure)|early days)\b", re.I)
 
@@ -196,26 +197,20 @@ def _link_area(stmts: list[Statement], lineage: dict[str, set[str]], refers: dic
         return []
     tday = np.array([_day(t.date) for t in targets])
     cday = np.array([_day(c.date) for c in candidates])
-    later = cday[None, :] > tday[:, None]
-    if not later.any():
+    if not (cday.max() > tday.min()):
         return []
-    vec = Tfidf().fit([s.text for s in stmts])
-    text = (vec.transform([s.text for s in targets]) @ vec.transform([s.text for s in candidates]).T).toarray()
+    index = {id(s): i for i, s in enumerate(stmts)}
+    m = Tfidf().fit_transform([s.text for s in stmts])  # each text is analysed once
+    tm, cm = m[[index[id(t)] for t in targets]], m[[index[id(c)] for c in candidates]].T.tocsc()
     idf = _theme_idf(stmts)
     themes = {t: i for i, t in enumerate(sorted(idf))}
     weight = sparse.diags([idf[t] for t in sorted(idf)]) if themes else None
     tt, ct = _binary([s.themes for s in targets], themes), _binary([s.themes for s in candidates], themes)
-    if themes:
-        inter = (tt @ weight @ ct.T).toarray()
-        tw, cw = np.asarray((tt @ weight).sum(axis=1)).ravel(), np.asarray((ct @ weight).sum(axis=1)).ravel()
-        union = tw[:, None] + cw[None, :] - inter
-        theme = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-    else:
-        theme = np.zeros_like(text)
+    ctw = (ct @ weight).T.tocsc() if themes else None
+    cw = np.asarray(ctw.sum(axis=0)).ravel() if themes else None
     expanded = [sorted(set().union(*(lineage.get(a, {a}) for a in t.agencies))) if t.agencies else [] for t in targets]
     names = {a: i for i, a in enumerate(sorted({a for x in expanded for a in x} | {a for c in candidates for a in c.agencies}))}
-    agency = ((_binary(expanded, names) @ _binary([c.agencies for c in candidates], names).T).toarray() > 0) \
-        if names else np.zeros_like(text, dtype=bool)
+    ta, ca = (_binary(expanded, names), _binary([c.agencies for c in candidates], names).T.tocsc()) if names else (None, None)
     docs = {d: i for i, d in enumerate(sorted({s.doc for s in stmts}))}
     tdoc = np.array([docs[t.doc] for t in targets])
     cdoc = np.array([docs[c.doc] for c in candidates])
@@ -224,25 +219,37 @@ def _link_area(stmts: list[Statement], lineage: dict[str, set[str]], refers: dic
         if a in docs and b in docs:
             cited[docs[a], docs[b]] = 0.5
     direct = np.array([docs.get(refers.get(c.refers_to or ""), -1) for c in candidates])
-    backref = np.maximum(cited[tdoc[:, None], cdoc[None, :]], (direct[None, :] == tdoc[:, None]) * 1.0)
-    score = weights.text * text + weights.theme * theme + weights.agency * agency + weights.backref * backref
-    ok = later & (score >= LINK_THRESHOLD) & ((text >= MIN_TEXT) | (theme > 0.5))
-    score = np.where(ok, np.minimum(score, 1.0), -1.0)
     out = []
     judged: dict[str, tuple[str, list[str]]] = {}
-    for i, t in enumerate(targets):
-        row = score[i]
-        k = min(TOP_K, int((row >= 0).sum()))
-        if not k:
-            continue
-        best = np.argpartition(-row, k - 1)[:k]
-        for j in sorted(best, key=lambda j: (-round(float(row[j]), 4), candidates[j].id)):
-            c = candidates[j]
-            if c.id not in judged:
-                judged[c.id] = relation(t, c)
-            rel, cues = judged[c.id]
-            out.append(FollowUp(stable_id("fu", t.id, c.id), t.id, c.id, rel, round(float(row[j]), 4),
-                                "tfidf+themes+agencies", cues))
+    for lo in range(0, len(targets), BLOCK):  # a block of targets at a time: memory stays bounded
+        hi = min(lo + BLOCK, len(targets))
+        text = (tm[lo:hi] @ cm).toarray()
+        if themes:
+            inter = (tt[lo:hi] @ ctw).toarray()
+            tw = np.asarray((tt[lo:hi] @ weight).sum(axis=1)).ravel()
+            union = tw[:, None] + cw[None, :] - inter
+            theme = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        else:
+            theme = np.zeros_like(text)
+        agency = (ta[lo:hi] @ ca).toarray() > 0 if names else np.zeros_like(text, dtype=bool)
+        backref = np.maximum(cited[tdoc[lo:hi, None], cdoc[None, :]], (direct[None, :] == tdoc[lo:hi, None]) * 1.0)
+        score = weights.text * text + weights.theme * theme + weights.agency * agency + weights.backref * backref
+        later = cday[None, :] > tday[lo:hi, None]
+        ok = later & (score >= LINK_THRESHOLD) & ((text >= MIN_TEXT) | (theme > 0.5))
+        score = np.where(ok, np.minimum(score, 1.0), -1.0)
+        for i, t in enumerate(targets[lo:hi]):
+            row = score[i]
+            k = min(TOP_K, int((row >= 0).sum()))
+            if not k:
+                continue
+            best = np.argpartition(-row, k - 1)[:k]
+            for j in sorted(best, key=lambda j: (-round(float(row[j]), 4), candidates[j].id)):
+                c = candidates[j]
+                if c.id not in judged:
+                    judged[c.id] = relation(t, c)
+                rel, cues = judged[c.id]
+                out.append(FollowUp(stable_id("fu", t.id, c.id), t.id, c.id, rel, round(float(row[j]), 4),
+                                    "tfidf+themes+agencies", cues))
     return out
 
 
@@ -260,8 +267,8 @@ def recur(corpus: Corpus, threshold: float = RECURRENCE_THRESHOLD, per_finding: 
     tw = np.asarray(tm.sum(axis=1)).ravel()
     tm = tm.tocsr()
     has = (tm > 0).astype(np.float32).tocsr()
-    doc = np.array([s.doc for s in weak])
-    key = np.array([f"{s.area}|{s.date}" for s in weak])
+    doc = np.unique([s.doc for s in weak], return_inverse=True)[1]  # integer codes compare fast
+    key = np.unique([f"{s.area}|{s.date}" for s in weak], return_inverse=True)[1]
     out: dict[str, Recurrence] = {}
     for lo in range(0, len(weak), 2000):
         block = (m[lo:lo + 2000] @ m.T).tocoo()
@@ -275,12 +282,12 @@ def recur(corpus: Corpus, threshold: float = RECURRENCE_THRESHOLD, per_finding: 
         score = weights.text * text + weights.theme * overlap
         keep = (inter > 0) & ((score >= threshold) | ((overlap >= 0.6) & (text >= 0.12)))
         rows, cols, score = rows[keep], cols[keep], score[keep]
-        order = np.lexsort((cols, -score, rows))
-        taken: dict[int, int] = defaultdict(int)
+        order = np.lexsort((cols, -score, rows))  # each weakness's best matches first
+        ranked = rows[order]
+        at = np.arange(len(ranked))
+        first = np.maximum.accumulate(np.where(np.r_[True, ranked[1:] != ranked[:-1]], at, 0))
+        order = order[at - first < per_finding]
         for r, c_, sc in zip(rows[order], cols[order], score[order]):
-            if taken[r] >= per_finding:
-                continue
-            taken[r] += 1
             x, y = sorted((weak[r], weak[c_]), key=lambda s: (s.date, s.id))
             rid = stable_id("rec", x.id, y.id)
             out.setdefault(rid, Recurrence(rid, x.id, y.id, round(float(sc), 4), sorted(set(x.themes) & set(y.themes))))
