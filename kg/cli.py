@@ -59,11 +59,13 @@ def build(
     workers: Optional[int] = typer.Option(None, help="Worker processes for extraction (default: cores, at most 4)."),
     graph: bool = typer.Option(True, help="Write the RDF store, the graph exports and the property graph."),
     site: bool = typer.Option(True, help="Write the maps and the tracker site."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even if nothing has changed since the last build."),
 ) -> None:
     """Read documents, extract findings and evidence, link and judge them, and write every output.
 
-    The previous build stays in place until the new one is complete. Exit code: 0 all files built,
-    1 some files could not be read (listed), 2 nothing could be built.
+    The previous build stays in place until the new one is complete. If the files, reviews, options
+    and program are the same as for the build already in --out, that build is kept (use --force to
+    rebuild). Exit code: 0 all files built, 1 some files could not be read (listed), 2 nothing could be built.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -79,7 +81,8 @@ def build(
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            result = run(paths or None, out, workers=workers, progress=progress, reviews=None, graph=graph, site=site)
+            result = run(paths or None, out, workers=workers, progress=progress, reviews=None, graph=graph, site=site,
+                         force=force)
         except KGError as exc:
             _fail(exc)
     c = result.corpus
@@ -93,6 +96,8 @@ def build(
     out_.print(f"{len(c.documents)} documents, {len(c.statements)} statements, {len(c.followups)} follow-up links, "
                f"{len(c.errors)} problems")
     out_.print("status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+    if result.reused:
+        out_.print("nothing has changed since the last build: kept it as it was (--force rebuilds)")
     out_.print(f"outputs in {result.out}:")
     for name in ("findings.jsonl", "documents.jsonl", "tracker.csv", "graph.nq", "site/index.html", "maps/index.html"):
         if (result.out / name).exists():

@@ -78,10 +78,11 @@ TRACKER_COLUMNS = ["id", "area", "file", "date", "kind", "polarity", "agencies",
                    "last_evidence", "followups", "text"]
 
 
-def tracker_rows(corpus: Corpus, as_of: str | None = None) -> list[dict]:
-    """One row per weakness and recommendation: what a spreadsheet user wants."""
+def tracker_rows(corpus: Corpus, as_of: str | None = None, rows: list[dict] | None = None) -> list[dict]:
+    """One row per weakness and recommendation: what a spreadsheet user wants (from the
+    corpus's `finding_rows`, or from those rows when already made)."""
     out = []
-    for r in finding_rows(corpus, as_of):
+    for r in finding_rows(corpus, as_of) if rows is None else rows:
         if r["status"] is None:
             continue
         out.append({**{k: r[k] for k in TRACKER_COLUMNS if k in r}, "agencies": "; ".join(r["agency_labels"]),
@@ -89,11 +90,11 @@ def tracker_rows(corpus: Corpus, as_of: str | None = None) -> list[dict]:
     return out
 
 
-def write_tracker_csv(path: Path, corpus: Corpus, as_of: str | None = None) -> None:
+def write_tracker_csv(path: Path, corpus: Corpus, as_of: str | None = None, rows: list[dict] | None = None) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.DictWriter(fh, TRACKER_COLUMNS)
         w.writeheader()
-        w.writerows(tracker_rows(corpus, as_of))
+        w.writerows(tracker_rows(corpus, as_of, rows))
 
 
 SHACL_FULL_LIMIT = 5000
@@ -204,8 +205,9 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     clock = Clock()
     checking = start_validation(corpus) if graph and validate else None
     write_jsonl(out / "documents.jsonl", document_rows(corpus))
-    write_jsonl(out / "findings.jsonl", finding_rows(corpus))
-    write_tracker_csv(out / "tracker.csv", corpus)
+    rows = finding_rows(corpus)  # made once: the exports, the maps and the site all show these
+    write_jsonl(out / "findings.jsonl", rows)
+    write_tracker_csv(out / "tracker.csv", corpus, rows=rows)
     (out / "texts").mkdir()
     for doc_id, text in sorted(texts.items()):
         (out / "texts" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
@@ -217,7 +219,7 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     if site:
         import viz
 
-        viz.write(corpus, texts, out)
+        viz.write(corpus, texts, out, rows=rows)
         clock.lap("maps and site")
     if checking:
         future, what = checking

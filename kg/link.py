@@ -173,8 +173,10 @@ def _day(date: str) -> int:
     return int(date[:10].replace("-", "").ljust(8, "0"))
 
 
-def link(corpus: Corpus, weights: Weights = Weights()) -> tuple[list[FollowUp], list[Recurrence]]:
-    """Follow-up links for every weakness and recommendation, and the recurrences."""
+def link(corpus: Corpus, weights: Weights = Weights(), recurrences: bool = True
+         ) -> tuple[list[FollowUp], list[Recurrence]]:
+    """Follow-up links for every weakness and recommendation, and the recurrences (`recur`;
+    none if `recurrences` is false, for a caller that finds them elsewhere)."""
     lineage = _lineage(corpus)
     refers = {ref.id: ref.resolved for d in corpus.documents for ref in d.references if ref.resolved}
     cites = {(ref.resolved, d.id) for d in corpus.documents for ref in d.references if ref.resolved}
@@ -185,7 +187,7 @@ def link(corpus: Corpus, weights: Weights = Weights()) -> tuple[list[FollowUp], 
     followups: list[FollowUp] = []
     for area in sorted(by_area):
         followups += _link_area(by_area[area], lineage, refers, cites, weights)
-    return sorted(followups, key=lambda f: f.id), recur(corpus)
+    return sorted(followups, key=lambda f: f.id), recur(corpus) if recurrences else []
 
 
 def _link_area(stmts: list[Statement], lineage: dict[str, set[str]], refers: dict[str, str],

@@ -10,7 +10,7 @@ import pickle
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -137,6 +137,27 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=fork_context(), initializer=die_with_parent)
 
 
+_INHERITED: dict[int, tuple] = {}
+
+
+def _call_inherited(key: int):
+    fn, args = _INHERITED[key]
+    return fn(*args)
+
+
+def forked(fn: Callable, *args) -> Future:
+    """`fn(*args)` in a forked process that inherits `args` (they are never pickled, so a big
+    corpus costs nothing to hand over); only the result comes back, pickled."""
+    key = len(_INHERITED)
+    _INHERITED[key] = (fn, args)
+    pool = worker_pool(1)
+    try:
+        return pool.submit(_call_inherited, key)  # the worker is forked here, holding _INHERITED
+    finally:
+        pool.shutdown(wait=False)
+        del _INHERITED[key]
+
+
 def die_with_parent() -> None:
     """Linux: have the kernel SIGKILL this process when its parent dies."""
     import contextlib
@@ -209,10 +230,18 @@ def resolve_references(corpus: Corpus) -> None:
                         break
 
 
-def link_and_assess(corpus: Corpus, reviews: Path | None = None) -> Corpus:
+PARALLEL_LINK_MIN = 20_000  # statements: below this, forking costs more than it saves
+
+
+def link_and_assess(corpus: Corpus, reviews: Path | None = None, workers: int = 1) -> Corpus:
+    """Follow-ups, recurrences, reviews applied, statuses. With `workers` > 1 and a big corpus,
+    the recurrences are found in a forked process while this one links each area."""
     from kg import link, review
 
-    corpus.followups, corpus.recurrences = link.link(corpus)
+    background = forked(link.recur, corpus) if workers > 1 and len(corpus.statements) >= PARALLEL_LINK_MIN else None
+    corpus.followups, corpus.recurrences = link.link(corpus, recurrences=background is None)
+    if background is not None:
+        corpus.recurrences = background.result()
     decisions = review.load(reviews) if reviews else []
     corpus.followups, unknown = review.apply_to_links(corpus.followups, decisions)
     corpus.assessments = link.assess(corpus)
@@ -225,10 +254,15 @@ def extract_corpus(paths: Iterable[str | Path] | None = None, workers: int | Non
                    cache: Path | None = None, progress: Progress | None = None,
                    reviews: Path | None = None) -> tuple[Corpus, dict[str, str]]:
     """Files to a linked, assessed corpus, plus the original text of each document by id."""
-    files, errors = discover(paths or [sample_corpus()])
+    return corpus_of(*discover(paths if paths is not None else [sample_corpus()]), workers, cache, progress, reviews)
+
+
+def corpus_of(files: list[Path], errors: list[BuildError], workers: int | None = None, cache: Path | None = None,
+              progress: Progress | None = None, reviews: Path | None = None) -> tuple[Corpus, dict[str, str]]:
+    """`extract_corpus` of files already discovered (`errors`: what discovery reported)."""
     extracted, more = extract_all(files, workers, cache, progress)
     corpus = assemble(extracted, errors + more)
-    link_and_assess(corpus, reviews)
+    link_and_assess(corpus, reviews, workers if workers is not None else min(os.cpu_count() or 1, 4))
     return corpus, {e.document.id: e.text for e in extracted}
 
 
@@ -236,6 +270,7 @@ def extract_corpus(paths: Iterable[str | Path] | None = None, workers: int | Non
 class BuildResult:
     corpus: Corpus
     out: Path
+    reused: bool = False  # nothing had changed: the previous build was kept as it was
 
     @property
     def exit_code(self) -> int:
@@ -247,8 +282,11 @@ class BuildResult:
 
 def build(paths: Iterable[str | Path] | None, out: str | Path, workers: int | None = None,
           progress: Progress | None = None, reviews: Path | None = None,
-          graph: bool = True, site: bool = True, validate: bool = True) -> BuildResult:
-    """Build everything into `out`, atomically: the previous output stays until the new one is complete."""
+          graph: bool = True, site: bool = True, validate: bool = True, force: bool = False) -> BuildResult:
+    """Build everything into `out`, atomically: the previous output stays until the new one is complete.
+
+    When the files, the reviews, the options and this program are all as they were for the
+    build already in `out`, that build is kept and returned as it is (`force` rebuilds anyway)."""
     from kg import export
 
     out = Path(out).resolve()
@@ -257,16 +295,52 @@ def build(paths: Iterable[str | Path] | None, out: str | Path, workers: int | No
     cache.mkdir(exist_ok=True)
     if reviews is None and (out.parent / "reviews.jsonl").exists():
         reviews = out.parent / "reviews.jsonl"
-    corpus, texts = extract_corpus(paths, workers, cache, progress, reviews)
+    files, problems = discover(paths or [sample_corpus()])
+    key = build_key(files, problems, reviews, graph=graph, site=site, validate=validate)
+    if key and not force and _built_with(out) == key:
+        with open(out / "corpus.pickle", "rb") as fh:
+            return BuildResult(pickle.load(fh), out, reused=True)
+    corpus, texts = corpus_of(files, problems, workers, cache, progress, reviews)
     _remove_stale(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-building-{os.getpid()}-", dir=out.parent))
     try:
         export.write_all(corpus, texts, tmp, graph=graph, site=site, validate=validate, progress=progress)
+        if key:
+            (tmp / "build-key").write_text(key + "\n", encoding="utf-8")
         _swap(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return BuildResult(corpus, out)
+
+
+def build_key(files: list[Path], problems: list[BuildError], reviews: Path | None, **options: bool) -> str | None:
+    """A digest of everything a build depends on: each file's name and content, the reviews,
+    the options, and the program's own source (package and ontology files). None if a file
+    cannot be read now (the build will report it)."""
+    import hashlib
+
+    h = hashlib.sha256(f"{EXTRACTOR_VERSION} {sorted(options.items())} {problems}".encode())
+    root = Path(__file__).resolve().parents[1]
+    own = sorted(p for pkg in ("kg", "loaders", "ontology", "queries", "viz") for p in (root / pkg).rglob("*")
+                 if p.is_file() and p.suffix in (".py", ".ttl", ".jsonld", ".rq", ".cypher", ".css", ".js", ".json"))
+    try:
+        for p in [*own, *files, *([reviews] if reviews and reviews.exists() else [])]:
+            h.update(f"\0{p.name}\0".encode())
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _built_with(out: Path) -> str | None:
+    """The build key of the complete build in `out`, if there is one."""
+    try:
+        if (out / "corpus.pickle").is_file():
+            return (out / "build-key").read_text(encoding="utf-8").strip()
+    except OSError:
+        pass
+    return None
 
 
 def _remove_stale(out: Path) -> None:

@@ -110,6 +110,35 @@ def test_rebuild_is_identical(sample_build, tmp_path):
         assert (out / name).read_bytes() == (again / name).read_bytes(), name
 
 
+def test_an_unchanged_corpus_keeps_the_build_and_any_change_rebuilds(tmp_path):
+    corpus, out = tmp_path / "in", tmp_path / "out"
+    corpus.mkdir()
+    for p in sorted(sample_corpus().glob("*.txt"))[:2]:
+        (corpus / p.name).write_bytes(p.read_bytes())
+    assert _build(corpus, "--out", out, "--no-site").exit_code == 0
+    first = (out / "graph.nq").stat().st_mtime_ns, (out / "findings.jsonl").read_bytes()
+
+    r = _build(corpus, "--out", out, "--no-site")
+    assert r.exit_code == 0 and "nothing has changed" in r.output
+    assert ((out / "graph.nq").stat().st_mtime_ns, (out / "findings.jsonl").read_bytes()) == first
+    assert "2 documents" in r.output
+
+    r = _build(corpus, "--out", out, "--no-site", "--force")  # asked to rebuild: the same graph again
+    assert "nothing has changed" not in r.output and (out / "graph.nq").stat().st_mtime_ns != first[0]
+    assert (out / "findings.jsonl").read_bytes() == first[1]
+
+    r = _build(corpus, "--out", out)  # another option (the site too)
+    assert "nothing has changed" not in r.output and (out / "site").is_dir()
+    third = sorted(sample_corpus().glob("*.txt"))[2]
+    for content in (third.read_bytes(), b""):  # a new document, then a changed one (now unreadable)
+        (corpus / "extra.txt").write_bytes(content)
+        r = _build(corpus, "--out", out)
+        assert "nothing has changed" not in r.output, r.output
+    assert r.exit_code == 1 and "extra.txt: file is empty" in r.output
+    r = _build(corpus, "--out", out)  # the reused build reports the same problem, with the same exit code
+    assert "nothing has changed" in r.output and r.exit_code == 1 and "extra.txt: file is empty" in r.output
+
+
 def test_failed_build_keeps_the_previous_output(tmp_path, monkeypatch):
     out = tmp_path / "out"
     assert _build("--out", out).exit_code == 0
@@ -119,7 +148,7 @@ def test_failed_build_keeps_the_previous_output(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
     monkeypatch.setattr(kg.export, "write_tracker_csv", boom)
-    r = _build("--out", out)
+    r = _build("--out", out, "--force")
     assert r.exit_code != 0
     assert (out / "findings.jsonl").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if "building" in p.name]

@@ -127,7 +127,7 @@ def test_sigkill_mid_build_keeps_the_previous_output(tmp_path):
     out = tmp_path / "out"
     assert build(None, out, workers=1).exit_code == 0
     before = _snapshot(out)
-    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "build", "--out", str(out), "--workers", "1"],
+    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "build", "--out", str(out), "--workers", "1", "--force"],
                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     try:

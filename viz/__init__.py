@@ -11,13 +11,15 @@ from pathlib import Path
 from kg.models import Corpus
 
 
-def write(corpus: Corpus, texts: dict[str, str], out: Path | str, as_of: str | None = None) -> dict[str, list[Path]]:
-    """Write ``out/maps`` and ``out/site`` from one build (statuses as of `as_of`, default now)."""
+def write(corpus: Corpus, texts: dict[str, str], out: Path | str, as_of: str | None = None,
+          rows: list[dict] | None = None) -> dict[str, list[Path]]:
+    """Write ``out/maps`` and ``out/site`` from one build (statuses as of `as_of`, default now;
+    `rows`: the corpus's `kg.export.finding_rows` for that date, if already made)."""
     from viz.common import build_model
     from viz.maps import write_maps
     from viz.site import write_site
     out = Path(out)
-    model = build_model(corpus, as_of)
+    model = build_model(corpus, as_of, rows)
     site: list[Path] = []
     # Two cores: two forked workers write the map pages while this process writes the site.
     maps = write_maps(corpus, out / "maps", as_of, model=model, workers=2,

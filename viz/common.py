@@ -78,8 +78,9 @@ class Model:
         self._themes = {t.id: t.label for t in self.corpus.themes}
 
 
-def build_model(corpus: Corpus, as_of: str | None = None) -> Model:
-    every = finding_rows(corpus, as_of)
+def build_model(corpus: Corpus, as_of: str | None = None, every: list[dict] | None = None) -> Model:
+    """`every`: the corpus's finding_rows as of `as_of`, if already made."""
+    every = finding_rows(corpus, as_of) if every is None else every
     rows = [r for r in every if r["status"] is not None]
     history: dict[str, list[list]] = defaultdict(list)
     assessments: dict[str, list[Assessment]] = defaultdict(list)

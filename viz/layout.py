@@ -15,6 +15,7 @@ from collections import defaultdict
 
 import networkx as nx
 import numpy as np
+from scipy.spatial import cKDTree
 
 GOLDEN = math.pi * (3 - math.sqrt(5))
 
@@ -64,16 +65,19 @@ def hub_layout(hubs: dict[str, float], targets: dict[str, tuple[str, ...]],
     pos = np.array([raw[n] for n in names], dtype=float)
     rad = np.array([radius[n] for n in names])
     pos *= max(rad.sum() / max(len(names), 1), 60.0) * math.sqrt(len(names))
-    for _ in range(80):  # push overlapping discs apart
-        d = pos[:, None, :] - pos[None, :, :]
-        dist = np.sqrt((d ** 2).sum(-1)) + np.eye(len(names))
-        need = rad[:, None] + rad[None, :] + 30.0
-        overlap = np.clip(need - dist, 0, None)
-        np.fill_diagonal(overlap, 0)
-        if overlap.max() < 2.0:
+    reach = 2 * rad.max() + 30.0
+    for _ in range(80):  # push overlapping discs apart (only pairs near enough to overlap)
+        i, j = cKDTree(pos).query_pairs(reach, output_type="ndarray").T
+        d = pos[i] - pos[j]
+        dist = np.maximum(np.sqrt((d ** 2).sum(-1)), 1e-9)
+        overlap = np.clip(rad[i] + rad[j] + 30.0 - dist, 0, None)
+        if not len(overlap) or overlap.max() < 2.0:
             break
-        push = (d / dist[..., None]) * (overlap[..., None] / 2)
-        pos += push.sum(1)
+        push = d / dist[:, None] * (overlap[:, None] / 2)
+        delta = np.zeros_like(pos)
+        np.add.at(delta, i, push)
+        np.add.at(delta, j, -push)
+        pos += delta
     centre = {n: pos[i] for i, n in enumerate(names)}
 
     out: dict[str, tuple[float, float]] = {h: (float(centre[h][0]), float(centre[h][1])) for h in hubs}

@@ -123,7 +123,7 @@ def _index(model: Model) -> str:
 
 
 def _tracker(model: Model) -> str:
-    rows = tracker_rows(model.corpus, model.as_of)
+    rows = tracker_rows(model.corpus, model.as_of, model.rows)
     by_id = {r["id"]: r for r in model.rows}
     trs = []
     for r in rows:
@@ -317,7 +317,7 @@ def write_site(corpus: Corpus, texts: dict[str, str], out_dir: Path | str, as_of
 
     put("index.html", _index(model))
     put("tracker.html", _tracker(model))
-    write_tracker_csv(out / "tracker.csv", corpus, as_of)
+    write_tracker_csv(out / "tracker.csv", corpus, as_of, model.rows)
     written.append(out / "tracker.csv")
     recurs: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for rc in corpus.recurrences:
