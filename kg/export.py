@@ -213,14 +213,18 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
         (out / "texts" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
     clock.lap("exports")
     report: dict[str, object] = {}
+    drawing = None
+    if site:  # the maps and the site are drawn in a forked process while the stores load
+        import viz
+        from kg.pipeline import forked
+
+        drawing = forked(viz.write, corpus, texts, out, None, rows)
     if graph:
         report = write_graphs(corpus, out, progress=progress)
         clock.lap("graphs")
-    if site:
-        import viz
-
-        viz.write(corpus, texts, out, rows=rows)
-        clock.lap("maps and site")
+    if drawing is not None:
+        drawing.result()
+        clock.lap("maps and site (the rest)")
     if checking:
         future, what = checking
         problems = future.result()

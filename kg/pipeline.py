@@ -147,7 +147,12 @@ def _call_inherited(key: int):
 
 def forked(fn: Callable, *args) -> Future:
     """`fn(*args)` in a forked process that inherits `args` (they are never pickled, so a big
-    corpus costs nothing to hand over); only the result comes back, pickled."""
+    corpus costs nothing to hand over); only the result comes back, pickled. Where processes
+    cannot be forked, it runs here and now."""
+    if fork_context().get_start_method() != "fork":
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
     key = len(_INHERITED)
     _INHERITED[key] = (fn, args)
     pool = worker_pool(1)
