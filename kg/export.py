@@ -152,7 +152,7 @@ def write_graphs(corpus: Corpus, out: Path, progress: Callable[[str, int, int], 
             from kg.falkor import FalkorEngine
 
             with FalkorEngine.open(out / "graph") as engine:
-                report["property_graph"] = engine.load(corpus, progress=progress)
+                report["property_graph"] = engine.bulk_load(corpus, progress=progress)
         except (StoreError, ImportError, OSError) as exc:
             report["property_graph"] = f"not written: {exc}"
         report["quads"] = quads.result()

@@ -210,6 +210,29 @@ class FalkorEngine:
         self.ensure_indexes()
         return write(self._run, corpus, self.batch_size, progress, replace)
 
+    def bulk_load(self, corpus: Corpus, progress: Progress | None = None) -> dict[str, int]:
+        """Replace the whole graph with the corpus, in GRAPH.BULK calls (kg.falkor_bulk): the
+        same graph `load` makes, several times faster. Returns counts like `load`."""
+        from kg.falkor_bulk import payload, send
+        from kg.pg import to_property_graph
+
+        nodes, rels = to_property_graph(corpus)
+        node_tokens, rel_tokens = payload(nodes, rels)
+        self.db.connection.delete(self.graph.name)
+        try:
+            made = send(self.db.connection.execute_command, self.graph.name, node_tokens, rel_tokens)
+        except Exception as e:
+            raise StoreError(f"FalkorDB bulk load failed: {e}") from e
+        if progress:
+            progress("property graph", 1, 1)
+        self.ensure_indexes()
+        deadline = time.monotonic() + 600  # indexes on a full graph are built in the background
+        while any(r[0] != "OPERATIONAL" for r in self.graph.ro_query("CALL db.indexes() YIELD status").result_set):
+            if time.monotonic() > deadline:
+                raise StoreError("FalkorDB indexes still not built after 10 minutes")
+            time.sleep(0.05)
+        return {"nodes": made[0], "relationships": made[1]}
+
     def clear(self) -> None:
         """Delete every node and relationship (indexes are re-created)."""
         with contextlib.suppress(Exception):

@@ -11,7 +11,7 @@ import queries
 from kg.errors import QueryError
 from kg.falkor import RDB_FILE, FalkorEngine, FalkorServer
 from kg.pg import to_property_graph
-from kg.pgstore import query_names
+from kg.pgstore import index_labels, query_names
 from pgkit import falkor_children, no_server_left_behind, small_corpus  # noqa: F401
 
 README = Path(__file__).resolve().parents[1] / "queries" / "README.md"
@@ -66,6 +66,42 @@ def test_batches_of_any_size_give_the_same_graph(engine, tmp_path):
     with FalkorEngine.open(tmp_path, batch_size=3) as small:
         small.load(small_corpus())
         assert graph_state(small) == graph_state(engine)
+
+
+def _canonical(e: FalkorEngine):
+    """Every node (labels, properties with their types) and relationship, order-free."""
+    norm = lambda props: sorted((k, type(v).__name__, repr(v)) for k, v in props.items())
+    nodes = e.query("MATCH (n) RETURN labels(n), properties(n)")[1]
+    rels = e.query("MATCH (a)-[r]->(b) RETURN a.id, type(r), b.id, properties(r)")[1]
+    return (sorted(repr((sorted(labels), norm(p))) for labels, p in nodes),
+            sorted(repr((a, t, b, norm(p))) for a, t, b, p in rels))
+
+
+@pytest.mark.parametrize("which", ["hand-made", "samples"])
+def test_the_bulk_load_makes_the_graph_the_cypher_load_makes(which, samples, tmp_path):
+    corpus = small_corpus() if which == "hand-made" else samples[0]
+    graphs = []
+    for how in ("load", "bulk_load"):
+        with FalkorEngine.open(tmp_path / how) as e:
+            counts = getattr(e, how)(corpus)
+            graphs.append((_canonical(e), e.counts(), counts))
+            indexes = {r[0] for r in e.query("CALL db.indexes() YIELD label, status")[1]}
+            assert indexes == set(index_labels())
+    (cypher, n1, _), (bulk, n2, made) = graphs
+    assert n1 == n2 == (made["nodes"], made["relationships"]) and n1[0] > 30
+    assert bulk == cypher
+
+
+def test_the_bulk_encoding_keeps_every_value_as_it_is():
+    from kg.falkor_bulk import value
+
+    assert value(" padded ") == b"\x03 padded \x00" and value("") == b"\x03\x00"
+    assert value(True) == b"\x01\x01" and value(1)[0] == 4 and value(1.0)[0] == 2 and value(None) == b"\x00"
+    assert value(["2019"])[9:] == b"\x03" + b"2019\x00"  # a year written as text stays text
+    with pytest.raises(ValueError, match="NUL"):
+        value("a\x00b")
+    with pytest.raises(TypeError, match="cannot store"):
+        value({"a": 1})
 
 
 def test_graph_persists_in_the_folder(tmp_path):
