@@ -273,12 +273,13 @@ class RDFStore:
 
     def load(self, corpus: Corpus | None = None, nquads_file: str | os.PathLike | None = None) -> None:
         """Replace the store's contents with the corpus (bulk load of N-Quads), or with an
-        N-Quads file already written from it (`write_nquads`), read in a stream."""
+        N-Quads file already written from it (`write_nquads`), read in a stream. Both are this
+        program's own output, so the loader skips re-validating every IRI (`lenient`)."""
         self.store.clear()
         if nquads_file is not None:
-            self.store.bulk_load(path=str(nquads_file), format=ox.RdfFormat.N_QUADS)
+            self.store.bulk_load(path=str(nquads_file), format=ox.RdfFormat.N_QUADS, lenient=True)
         else:
-            self.store.bulk_load(nquads(corpus), ox.RdfFormat.N_QUADS)
+            self.store.bulk_load(nquads(corpus), ox.RdfFormat.N_QUADS, lenient=True)
 
     def replace_document(self, doc_id: str, corpus: Corpus) -> None:
         """Swap in the document's graph as it is in `corpus` (dropped if it is not there)
