@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import pickle
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -220,7 +220,12 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
 
         drawing = forked(viz.write, corpus, texts, out, None, rows)
     if graph:
-        report = write_graphs(corpus, out, progress=progress)
+        try:
+            report = write_graphs(corpus, out, progress=progress)
+        except BaseException:
+            if drawing is not None:  # let it finish before the caller removes the folder it writes in
+                wait([drawing])
+            raise
         clock.lap("graphs")
     if drawing is not None:
         drawing.result()

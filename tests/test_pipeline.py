@@ -139,18 +139,19 @@ def test_an_unchanged_corpus_keeps_the_build_and_any_change_rebuilds(tmp_path):
     assert "nothing has changed" in r.output and r.exit_code == 1 and "extra.txt: file is empty" in r.output
 
 
-def test_failed_build_keeps_the_previous_output(tmp_path, monkeypatch):
+@pytest.mark.parametrize("failing", ["write_tracker_csv", "write_graphs"])  # before / while the site is drawn
+def test_failed_build_keeps_the_previous_output(tmp_path, monkeypatch, failing):
     out = tmp_path / "out"
     assert _build("--out", out).exit_code == 0
-    before = (out / "findings.jsonl").read_bytes()
+    before = (out / "findings.jsonl").read_bytes(), sorted(p.name for p in (out / "site").iterdir())
     import kg.export
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(kg.export, "write_tracker_csv", boom)
+    monkeypatch.setattr(kg.export, failing, boom)
     r = _build("--out", out, "--force")
     assert r.exit_code != 0
-    assert (out / "findings.jsonl").read_bytes() == before
+    assert ((out / "findings.jsonl").read_bytes(), sorted(p.name for p in (out / "site").iterdir())) == before
     assert not [p for p in tmp_path.iterdir() if "building" in p.name]
 
 
