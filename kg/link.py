@@ -192,7 +192,7 @@ def link(corpus: Corpus, weights: Weights = Weights(), recurrences: bool = True
 
 def _link_area(stmts: list[Statement], lineage: dict[str, set[str]], refers: dict[str, str],
                cites: set[tuple[str, str]], weights: Weights) -> list[FollowUp]:
-    """Score every (target, later candidate) pair of one area at once, as matrices."""
+    """Score every (target, later candidate) pair of one area as matrices, a block of targets at a time."""
     targets = [s for s in stmts if is_target(s)]
     candidates = [s for s in stmts if s.kind in EVIDENCE_KINDS]
     if not targets or not candidates:
