@@ -99,7 +99,7 @@ def extract_all(files: list[Path], workers: int | None = None, cache: Path | Non
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     jobs = [(f, cache) for f in files]
     results: list[Extracted | BuildError] = []
-    if workers <= 1 or len(files) < 8:
+    if workers <= 1 or len(files) < 2:
         for i, job in enumerate(jobs, 1):
             results.append(_cached_extract(job))
             if progress:
