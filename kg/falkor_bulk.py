@@ -48,8 +48,8 @@ _ENCODE: dict[type, Callable[[Any], bytes]] = {
     str: _text,
     int: lambda v: struct.pack("=Bq", 4, v),
     list: lambda v: struct.pack("=Bq", 5, len(v)) + b"".join(value(x) for x in v),
-    tuple: lambda v: struct.pack("=Bq", 5, len(v)) + b"".join(value(x) for x in v),
 }
+_ENCODE[tuple] = _ENCODE[list]
 
 
 def value(v: Any) -> bytes:

@@ -259,7 +259,7 @@ def extract_corpus(paths: Iterable[str | Path] | None = None, workers: int | Non
                    cache: Path | None = None, progress: Progress | None = None,
                    reviews: Path | None = None) -> tuple[Corpus, dict[str, str]]:
     """Files to a linked, assessed corpus, plus the original text of each document by id."""
-    return corpus_of(*discover(paths if paths is not None else [sample_corpus()]), workers, cache, progress, reviews)
+    return corpus_of(*discover(paths or [sample_corpus()]), workers, cache, progress, reviews)
 
 
 def corpus_of(files: list[Path], errors: list[BuildError], workers: int | None = None, cache: Path | None = None,
