@@ -155,6 +155,30 @@ def test_failed_build_keeps_the_previous_output(tmp_path, monkeypatch, failing):
     assert not [p for p in tmp_path.iterdir() if "building" in p.name]
 
 
+def test_a_failure_while_drawing_waits_for_the_drawing(tmp_path, monkeypatch):
+    """The maps and site are drawn in a forked process that writes into the build's temporary
+    folder. If the stores fail meanwhile, the build must wait for the drawing before removing
+    that folder: otherwise a slow drawing recreates it afterwards and leaves it behind."""
+    import time
+
+    import kg.export
+    import viz
+
+    def slow_drawing(corpus, texts, out, as_of=None, rows=None):
+        time.sleep(1.5)
+        (out / "site").mkdir(parents=True, exist_ok=True)
+        (out / "site" / "late.html").write_text("drawn after the failure", encoding="utf-8")
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(viz, "write", slow_drawing)
+    monkeypatch.setattr(kg.export, "write_graphs", boom)
+    r = _build("--out", tmp_path / "out")
+    assert r.exit_code != 0 and isinstance(r.exception, RuntimeError)
+    time.sleep(2)  # had the build not waited, the drawing would have written by now
+    assert [p.name for p in tmp_path.iterdir()] == [".out-cache"]
+
+
 def test_help_teaches():
     r = runner.invoke(app, ["--help"])
     for cmd in ("build", "findings", "trace", "review", "eval", "query", "queries"):
