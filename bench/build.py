@@ -7,7 +7,7 @@ The corpus is copied to a temporary folder without its last file; that copy is b
 is kept), rebuilt unchanged with force=True (every output rewritten, extraction from the
 cache), then the held-out file is added and it is built once more. Linking (kg.link.link + assess) and the maps and
 site (viz.write) are also timed on their own, on the assembled corpus. Peak memory is the
-sampled sum of this process and its worker processes (psutil), plus getrusage marks.
+sampled sum of the proportional set sizes (PSS) of this process and its descendants (psutil), plus getrusage marks.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PeakRSS, emit, files_of, machine, maxrss_mb, parser, timer  # noqa: E402
+from _common import PeakMemory, emit, files_of, machine, maxrss_mb, parser, timer  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict:
                 marks.setdefault(stage, [now, now])[1] = now
 
             t0 = time.perf_counter()
-            with PeakRSS() as mem:
+            with PeakMemory() as mem:
                 r = build([src], out, workers=a.workers, progress=progress, site=site, validate=a.validate,
                           force=force)
             total = time.perf_counter() - t0
