@@ -128,6 +128,39 @@ def test_filters_change_what_is_shown(browser, out, samples):
     w.check()
 
 
+HUB_LABELS = """() => kg.nodes.get({filter: n => n.role === 'agency' && !n.hidden}).map(n => (
+    {id: n.id, shown: !!n.label, box: network.body.nodes[n.id].labelModule.size}))"""
+
+
+def _overlapping(labels: list[dict]) -> list[tuple[str, str]]:
+    """Pairs of shown labels whose drawn boxes (vis-network's own label geometry) overlap."""
+    shown = [(x["id"], x["box"]) for x in labels if x["shown"]]
+    return [(i, j) for k, (i, a) in enumerate(shown) for j, b in shown[k + 1:]
+            if a["left"] < b["left"] + b["width"] and b["left"] < a["left"] + a["width"]
+            and a["top"] < b["top"] + b["height"] and b["top"] < a["top"] + a["height"]]
+
+
+def test_hub_labels_never_overlap(browser, out, samples):
+    """At any zoom, a hub's label that would overlap a bigger hub's is left out (hover names it);
+    zooming in brings labels back. Croydon's map has two hubs whose labels collide at its fit."""
+    corpus, _ = samples
+    for area in sorted({s.area for s in corpus.statements if s.area}):
+        w = Watched(browser)
+        page = w.open(out / "maps" / f"area-{area}.html", wait_map=True)
+        box = page.locator("#network").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        shown = []
+        for wheel in (0, 400, -2500):  # as fitted, zoomed out, zoomed well in
+            if wheel:
+                page.mouse.wheel(0, wheel)
+            page.wait_for_timeout(300)
+            labels = page.evaluate(HUB_LABELS)
+            assert not _overlapping(labels), (area, wheel, _overlapping(labels))
+            shown.append(sum(x["shown"] for x in labels))
+        assert shown[0] >= 1 and shown[2] >= shown[0], (area, shown)
+        w.check()
+
+
 def test_national_view_aggregates_and_filters(browser, out, samples, shots):
     corpus, _ = samples
     nodes, edges = to_vis(corpus, "national")

@@ -151,6 +151,7 @@
     var shown = national ? applyNational(f) : applyDetail(f);
     var ids = nodes.getIds({ filter: function (x) { return !x.hidden; } });
     if (ids.length) network.fit({ nodes: ids, animation: false });
+    scaleLabels();
     return shown;
   }
 
@@ -163,16 +164,37 @@
     apply();
   });
 
-  /* Hub and theme labels stay readable at any zoom: their font grows as the view zooms out. */
+  /* Hub and theme labels stay readable at any zoom: their font grows as the view zooms out.
+     A hub's label that would overlap the label of a bigger hub at this zoom is left out (hovering
+     still names the hub) and comes back when zooming in makes room. */
   var labelled = data.nodes.filter(function (n) { return n.role === "agency" || n.role === "type" || n.role === "theme"; });
-  var lastFont = 0;
+  var dots = labelled.filter(function (n) { return n.role !== "theme"; })  /* a theme's label is its box */
+    .sort(function (a, b) { return (b.size || 0) - (a.size || 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0); });
+  var lastFont = 0, measure = document.createElement("canvas").getContext("2d");
+  function fontSize(n, size) { return n.role === "theme" ? Math.round(size * 0.8) : size; }
   function scaleLabels() {
     var s = network.getScale() || 1, size = Math.round(Math.max(14, 15 / s));
-    if (size === lastFont) return;
-    lastFont = size;
-    nodes.update(labelled.map(function (n) {
-      return { id: n.id, font: { size: n.role === "theme" ? Math.round(size * 0.8) : size, strokeWidth: 4, strokeColor: "#ffffff" } };
-    }));
+    if (size !== lastFont) {
+      lastFont = size;
+      nodes.update(labelled.map(function (n) {
+        return { id: n.id, font: { size: fontSize(n, size), strokeWidth: 4, strokeColor: "#ffffff" } };
+      }));
+    }
+    declutter(size);
+  }
+  function declutter(size) {
+    var placed = [], up = [], pos = network.getPositions(dots.map(function (n) { return n.id; }));
+    measure.font = size + "px system-ui, sans-serif";
+    dots.forEach(function (n) {
+      var now = nodes.get(n.id), p = pos[n.id];
+      if (!now || now.hidden || !p) return;
+      var half = measure.measureText(n.label).width / 2 + 6, top = p.y + (n.size || 10) + 2;
+      var box = [p.x - half, top, p.x + half, top + size * 1.3];
+      var free = placed.every(function (o) { return box[2] <= o[0] || o[2] <= box[0] || box[3] <= o[1] || o[3] <= box[1]; });
+      if (free) placed.push(box);
+      if ((now.label === n.label) !== free) up.push({ id: n.id, label: free ? n.label : "" });
+    });
+    if (up.length) nodes.update(up);
   }
   network.on("zoom", scaleLabels);
 
@@ -208,5 +230,4 @@
   window.network = network;
   network.once("afterDrawing", function () { document.body.setAttribute("data-drawn", String(Math.round(performance.now()))); });
   apply();
-  scaleLabels();
 })();
