@@ -8,7 +8,7 @@ and `to_networkx` consume its output, so nothing is mapped twice.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -45,7 +45,8 @@ _STATEMENT = ("id", "kind", "polarity", "section", "text", *_SPAN, "document", "
 _STATISTIC = ("value", "unit", "previous", "direction")
 
 NODES: tuple[NodeSpec, ...] = (
-    NodeSpec("Document", "Document", ("id", "file", "sha256", "kind", "title", "area", "published", "pages")),
+    NodeSpec("Document", "Document", ("id", "file", "sha256", "kind", "title", "area", "published", "pages",
+                                      "statements")),
     NodeSpec("Inspection", "Document.inspection",
              ("id", "kind", "area", "start", "end", "framework", "deep_dive", "inspectorates",
               "inspectors", "grades", "deadline")),
@@ -227,9 +228,11 @@ def to_property_graph(corpus: Corpus) -> tuple[list[Node], list[Rel]]:
         b.rel("SUBORGANIZATION_OF", "Agency", a.id, "Agency", a.parent)
         b.rel("SUCCEEDED_BY", "Agency", a.id, "Agency", a.succeeded_by, {"date": a.succession_date})
 
+    counts = Counter(s.doc for s in corpus.statements)
     for d in corpus.documents:
         b.node("Document", d.id, {"file": d.file, "sha256": d.sha256, "kind": d.kind, "title": d.title,
-                                  "area": d.area, "published": d.published, "pages": d.pages})
+                                  "area": d.area, "published": d.published, "pages": d.pages,
+                                  "statements": counts[d.id]})
         b.stub("Area", d.area)
         b.rel("IN_AREA", "Document", d.id, "Area", d.area)
         if i := d.inspection:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
@@ -170,7 +170,7 @@ def _span(q: Quads, g: str, node: str, doc: str, span: Span) -> None:
     q.lit(g, by_pos, A.end, span.end, "int")
 
 
-def _document(q: Quads, d: Document) -> None:
+def _document(q: Quads, d: Document, statements: int) -> None:
     g = node = _id(d.id)
     q.node(g, node, S.Document, d.id)
     q.add(g, node, S.documentKind, getattr(S, d.kind))
@@ -179,6 +179,7 @@ def _document(q: Quads, d: Document) -> None:
     q.lit(g, node, S.file, d.file)
     q.lit(g, node, S.sha256, d.sha256)
     q.lit(g, node, S.pages, d.pages, "int")
+    q.lit(g, node, S.statementCount, statements, "int")
     q.add(g, node, S.area, d.area and area_iri(d.area))
     if i := d.inspection:
         ins = _id(i.id)
@@ -396,9 +397,10 @@ def write_nquads(corpus: Corpus, path: str | os.PathLike) -> int:
 
 def _fill(q: Quads, corpus: Corpus, documents: Iterable[str] | None, derived: bool) -> None:
     keep = set(documents) if documents is not None else None
+    counts = Counter(s.doc for s in corpus.statements)
     for d in corpus.documents:
         if keep is None or d.id in keep:
-            _document(q, d)
+            _document(q, d, counts[d.id])
     for s in corpus.statements:
         if keep is None or s.doc in keep:
             _statement(q, s)

@@ -111,6 +111,7 @@ class SGKG(DefinedNamespace):
     source: URIRef
     startDate: URIRef
     statementA: URIRef
+    statementCount: URIRef
     statementB: URIRef
     status: URIRef
     statusAsOf: URIRef

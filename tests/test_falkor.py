@@ -194,3 +194,22 @@ def test_an_empty_folder_answers_with_empty_tables(tmp_path):
         assert e.counts() == (0, 0)
         cols, rows = e.query("documents")
         assert cols == ["document", "file", "kind", "area", "published", "statements"] and rows == []
+
+
+def test_a_document_without_statements_counts_zero_in_both_languages(tmp_path):
+    """The documents query reads the count stored on each document (sgkg:statementCount, the
+    Document node's `statements`): a document nothing was extracted from says 0, not nothing."""
+    from kg.models import Document
+    from kg.rdf import RDFStore
+
+    corpus = small_corpus()
+    empty = Document(id="doc-empty", file="empty.pdf", sha256="e" * 64, kind="news", title="t", area=None,
+                     published="2020-01-01")
+    corpus = dataclasses.replace(corpus, documents=[*corpus.documents, empty])
+    rdf = RDFStore.memory()
+    rdf.load(corpus)
+    with FalkorEngine.open(tmp_path) as e:
+        e.bulk_load(corpus)
+        answers = [dict((r[0], r[5]) for r in store.query("documents")[1]) for store in (rdf, e)]
+    expected = {d.id: sum(s.doc == d.id for s in corpus.statements) for d in corpus.documents}
+    assert answers[0] == answers[1] == expected and expected["doc-empty"] == 0 and max(expected.values()) > 0
