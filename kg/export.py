@@ -168,14 +168,10 @@ def _shacl(nquads: bytes) -> list[str]:
 def start_validation(corpus: Corpus) -> tuple[Future, str]:
     """SHACL-validate the graph in another process, so it overlaps the rest of the build."""
     from kg import rdf
+    from kg.pipeline import forked
 
     sample, what = validation_sample(corpus)
-    from kg.pipeline import worker_pool
-
-    pool = worker_pool(1)
-    future = pool.submit(_shacl, rdf.nquads(sample))
-    pool.shutdown(wait=False)
-    return future, what
+    return forked(_shacl, rdf.nquads(sample)), what
 
 
 MAX_REPORTED_VIOLATIONS = 200

@@ -96,7 +96,7 @@ def _cached_extract(args: tuple[Path, Path | None]) -> Extracted | BuildError:
 def extract_all(files: list[Path], workers: int | None = None, cache: Path | None = None,
                 progress: Progress | None = None) -> tuple[list[Extracted], list[BuildError]]:
     """Extract every file, in parallel when there are many; results in file order."""
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    workers = workers if workers is not None else default_workers()
     jobs = [(f, cache) for f in files]
     results: list[Extracted | BuildError] = []
     if workers <= 1 or len(files) < 2:
@@ -123,6 +123,11 @@ def extract_all(files: list[Path], workers: int | None = None, cache: Path | Non
             seen[r.document.sha256] = r.document.file
             done.append(r)
     return done, errors
+
+
+def default_workers() -> int:
+    """Worker processes when none are asked for: the cores, at most 4."""
+    return min(os.cpu_count() or 1, 4)
 
 
 def fork_context():
@@ -267,7 +272,7 @@ def corpus_of(files: list[Path], errors: list[BuildError], workers: int | None =
     """`extract_corpus` of files already discovered (`errors`: what discovery reported)."""
     extracted, more = extract_all(files, workers, cache, progress)
     corpus = assemble(extracted, errors + more)
-    link_and_assess(corpus, reviews, workers if workers is not None else min(os.cpu_count() or 1, 4))
+    link_and_assess(corpus, reviews, workers if workers is not None else default_workers())
     return corpus, {e.document.id: e.text for e in extracted}
 
 
