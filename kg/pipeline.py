@@ -18,7 +18,22 @@ from pathlib import Path
 from kg.errors import KGError, LoadError
 from kg.models import Agency, BuildError, Corpus, Document, Statement, Theme
 
-EXTRACTOR_VERSION = "1"
+
+
+def _extractor_version() -> str:
+    """A digest of the code and reference data extraction depends on, so that the extraction
+    cache never serves a document extracted by other code (a changed rule re-extracts)."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for p in sorted([*(root / "loaders").glob("*.py"), *(root / "kg" / n for n in ("resolve.py", "models.py", "ids.py")),
+                     *(root / "ontology").glob("*.ttl")]):
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+EXTRACTOR_VERSION = _extractor_version()
 DOC_SUFFIXES = (".txt", ".text", ".pdf", ".docx", ".html", ".htm")
 Progress = Callable[[str, int, int], None]
 
