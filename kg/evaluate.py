@@ -175,16 +175,27 @@ def evaluate_findings(corpus: Corpus, texts: dict[str, str], gold: list[tuple[Pa
 
 
 def _score_meta(d, meta: dict, s: FindingScores) -> None:
+    """Each annotated field counts once; each judgement an inspection report grades counts
+    once (`grade:KEY`, a missing or extra grade is wrong), and inspectors once per document
+    (the same names, in any order)."""
     insp = d.inspection
     got = {"kind": d.kind, "area": d.area, "published": d.published,
-           "inspection_start": insp.start if insp else None, "inspection_end": insp.end if insp else None}
+           "inspection_start": insp.start if insp else None, "inspection_end": insp.end if insp else None,
+           "framework": insp.framework if insp else None}
     for key, value in got.items():
         want = meta.get(key)
         if want:
-            if key == "kind" and want == "inspection_report" and value == "inspection_report":
-                pass
             s.metadata_n[key] += 1
             s.metadata[key] += value == want
+    if meta.get("kind") == "inspection_report" and "grades" in meta:
+        have = insp.grades if insp else {}
+        want = {k: v.replace(" to be good", "") for k, v in meta["grades"].items()}
+        for key in sorted(set(want) | set(have)):
+            s.metadata_n[f"grade:{key}"] += 1
+            s.metadata[f"grade:{key}"] += have.get(key) == want.get(key)
+    if meta.get("inspectors"):
+        s.metadata_n["inspectors"] += 1
+        s.metadata["inspectors"] += sorted(insp.inspectors if insp else []) == sorted(meta["inspectors"])
 
 
 # --- follow-ups -------------------------------------------------------------------------

@@ -26,16 +26,17 @@ _KINDS = [
 ]
 _NEWS_SHAPE = re.compile(r"^[A-Z][a-z]+ [A-Z][a-z]+\n(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),", re.M)
 _LETTER = re.compile(r"^\s*Dear\b", re.M)
-_GRADES = "outstanding|good|requires improvement to be good|requires improvement|inadequate"
-_GRADE = re.compile(rf"\b({_GRADES})\b", re.I)
-_JUDGEMENTS = {
-    "overall": r"overall effectiveness",
+_GRADE = re.compile(  # a grade ends its line, clause or heading ("… achieve good outcomes" is not one)
+    r"\b(outstanding|good|requires?\s+improvement(?:\s+to\s+be\s+good)?|inadequate|not\s+judged)"
+    r"[ \t]*(?:$|[.,;:’']|\s+(?-i:[A-Z0-9]))", re.I | re.M)
+_JUDGEMENTS = {  # the judgement's name, then its grade (the older framework's overall one is a sentence)
+    "overall": r"overall effectiveness|overall judgement is(?: that)?|children[’']s services in",
     "leaders": r"impact of leaders|leadership,? management and governance",
     "help_protection": r"children who need help and protection",
     "in_care": r"children in care(?! and care leavers)|children looked after|children in care and care leavers",
-    "care_leavers": r"care leavers|achieving permanence",
+    "care_leavers": r"care leavers",
     "adoption": r"adoption performance",
-    "lscb": r"local safeguarding children board",
+    "lscb": r"^the local safeguarding children board",  # a line of its own, deep in the report
 }
 INSPECTORATES = {
     "ofsted": re.compile(r"\bOfsted\b"),
@@ -43,9 +44,21 @@ INSPECTORATES = {
     "hmicfrs": re.compile(r"\bHMICFRS\b|\bHMIC\b|Inspectorate of Constabulary|HM Constabulary|HMI Constabulary"),
     "hmi-probation": re.compile(r"\bHMI ?Prob(?:ation)?\b|Inspectorate of Probation"),
 }
-_INSPECTOR = re.compile(
-    r"(?:lead inspector|inspectors? (?:was|were))[:\s]+((?:[A-Z][\w’'-]+ ?){2,4})|"
-    r"((?:[A-Z][\w’'-]+ ){1,3}[A-Z][\w’'-]+),? (?:Her|His) Majesty[’']s Inspector", re.M)
+_TITLE_WORDS = ("Her|His|HMI|Inspection|Inspector|Inspectors|Judgement|Ofsted|The|This|Deputy|Assistant|Senior|Chief|"
+                "National|Quality|Lead|Team|Contracted|Seconded|Associate|Social|Regional|Shadow|AI")
+_WORD = rf"(?!(?:{_TITLE_WORDS})\b)[A-Z][\w’'-]+"
+_NAME = rf"{_WORD}[ \t]*\n?[ \t]*{_WORD}(?:[ \t]+{_WORD}){{0,2}}"  # 2–4 capitalised words, not titles (may wrap after the first)
+_NAMES = rf"{_NAME}(?:,\s*{_NAME})*(?:,?\s+and\s+{_NAME})?"
+_MAJESTY = r"(?:Her|His)\s+Majesty[’']s\s+Inspector"
+_INSPECTOR = re.compile("|".join([
+    rf"(?i:lead|reporting)\s+(?i:inspector)[:\s]+({_NAME})",  # "Lead inspector: Jo Bloggs"
+    rf"(?i:team\s+inspectors?):\s*({_NAMES})",
+    rf"{_MAJESTY}s?(?:\s+\(HMI\))?(?:\s+for\s+this\s+visit)?\s+(?:was|were)\s+({_NAMES})",
+    rf"(?:\bwere|\bwas|\band|\bby|,)\s+({_NAMES}),?\s+(?:\w+\s+of\s+)?{_MAJESTY}",  # "… by Al Smale and Tara
+    # Geere, two of Her Majesty’s Inspectors", "… were Jo Bloggs, Her Majesty’s Inspector, and …"
+    rf"(?:^|\t)[ \t]*({_NAME}),?[ \t]*\n?[ \t]*(?:{_MAJESTY}|(?:Deputy\s+|Assistant\s+)?Chief\s+Inspector\b|"
+    r"National\s+Director)",  # a signature
+]), re.M)
 _DEADLINE = re.compile(r"written statement.{0,300}?\bby\s+(\d{1,2}\s+\w+\s+\d{4})", re.I | re.S)
 _DEEP_DIVE = re.compile(r"deep dive[^.]{0,300}\.", re.I | re.S)
 
@@ -89,7 +102,10 @@ def describe(text: str) -> Described:
         d.inspectors = _inspectors(text)
     if kind == "inspection_report":
         d.grades = grades(text)
+    if kind in ("inspection_report", "monitoring_visit"):
         d.framework = framework(text)
+    elif kind == "focused_visit":  # Ofsted's focused visits are part of ILACS, which brought them in (2018)
+        d.framework = "ILACS"
     m = _DEADLINE.search(text)
     if m:
         found = find_dates(m.group(1))
@@ -198,25 +214,39 @@ def framework(text: str) -> str | None:
     return None
 
 
+_JOINT = re.compile(r"in\s+care\s+and\s+$", re.I)  # "children in care and care leavers" is one judgement
+_PAST = re.compile(r"[.]|\b(?:was|were)\b")
+
+
 def grades(text: str) -> dict[str, str]:
+    """The judgements a report grades, by key (`_JUDGEMENTS`). ILACS's joint judgement on
+    "children in care and care leavers" is `in_care` only."""
     out: dict[str, str] = {}
-    zone = text[:8000]
     for key, rx in _JUDGEMENTS.items():
-        for m in re.finditer(rx, zone, re.I):
+        zone = text if key == "lscb" else text[:8000]  # the table of judgements is at the top
+        for m in re.finditer(rx.replace(" ", r"\s+"), zone, re.I | re.M):  # a name can wrap across lines
+            if key == "care_leavers" and _JOINT.search(zone, max(0, m.start() - 20), m.start()):
+                continue
             g = _GRADE.search(zone, m.end(), m.end() + 140)
-            if g and not re.search(r"[.]", zone[m.end():g.start()]):
-                out[key] = g.group(1).lower().replace(" to be good", "")
+            gap = zone[m.end():g.start()] if g else ""
+            # close to the name (at most the rest of a long name between), within one sentence,
+            # and not a past judgement ("… the judgement was ‘requires improvement’")
+            if g and len(re.findall(r"\w+", gap)) <= 8 and not _PAST.search(gap):
+                grade = " ".join(g.group(1).lower().split())
+                out[key] = re.sub(r"^requires? improvement.*", "requires improvement", grade)
                 break
     return out
 
 
 def _inspectors(text: str) -> list[str]:
-    names = []
+    """The inspectors a report or letter names (lead inspector, "inspectors were …", signatures)."""
+    names: list[str] = []
     for m in _INSPECTOR.finditer(text):
-        name = (m.group(1) or m.group(2) or "").strip()
-        name = re.sub(r"\s+(Her|His|and)$", "", name)
-        if name and name not in names and not re.match(r"(The|This|Lead|Inspectors?)\b", name):
-            names.append(name)
+        found = next(g for g in m.groups() if g)
+        for name in re.split(r",\s*|\s+and\s+", found):
+            name = re.sub(r"-\s+", "-", " ".join(re.sub(r"^and\s+", "", name).split()))
+            if len(name.split()) >= 2 and name not in names:
+                names.append(name)
     return names
 
 

@@ -157,6 +157,80 @@ def test_metadata_of_an_unseen_style_letter():
     assert d.inspectors == ["Ann Example", "Bo Sample"]
 
 
+ILACS_HEAD = """Inspection of Anyshire local authority
+children's services
+Inspection dates: 2 to 13 March 2020
+Lead inspector: Jo Bloggs
+Her Majesty's Inspector
+Judgement
+
+Grade
+
+The impact of leaders on social work
+practice with children and families
+
+Good
+
+The experiences and progress of children who need help and
+protection
+
+Requires improvement to
+be good
+
+The experiences and progress of children in care and care
+leavers
+
+Good
+
+Overall effectiveness
+
+Good
+
+Services have improved since the last inspection, when the overall effectiveness judgement
+was 'inadequate'. Care
+leavers are very well supported and they achieve good outcomes as adults.
+"""
+
+
+def test_grades_of_a_report_whose_judgement_names_wrap():
+    d = describe(clean(ILACS_HEAD).text)
+    # names and grades across line breaks; the joint judgement is in_care alone; neither the last
+    # inspection's grade nor "good outcomes" in the narrative is a grade
+    assert d.grades == {"leaders": "good", "help_protection": "requires improvement", "in_care": "good",
+                        "overall": "good"}
+    assert d.inspectors == ["Jo Bloggs"]
+
+
+def test_grades_of_an_older_framework_report():
+    text = ("Anyshire County Council\nInspection of services for children in need of help and\n"
+            "protection, children looked after and care leavers\nand\n"
+            "Review of the effectiveness of the Local Safeguarding Children\nBoard1\n"
+            "Inspection date: 6 July 2015 – 30 July 2015\nReport published: 19 October 2015\n"
+            "Children's services in Anyshire require improvement to\nbe good\n"
+            "1. Children who need help and protection\n\nInadequate\n\n"
+            "2. Children looked after and achieving\npermanence\n\nRequires improvement\n\n"
+            "2.1 Adoption performance\n\nGood\n\n2.2 Experiences and progress of care leavers\n\nNot Judged\n\n"
+            "3. Leadership, management and governance\n\nRequires improvement\n\n" +
+            "Social workers know their children well and visit them regularly, and managers oversee the\n" * 90 +
+            "The Local Safeguarding Children Board (LSCB)\n\nThe Local Safeguarding Children Board is good\n"
+            "Team inspectors: Al Smale, Tara Geere, Fiona\nParker and Ed Jones (Contracted Inspector)\n")
+    d = describe(clean(text).text)
+    assert d.framework == "SIF"
+    assert d.grades == {"overall": "requires improvement", "help_protection": "inadequate",
+                        "in_care": "requires improvement", "adoption": "good", "care_leavers": "not judged",
+                        "leaders": "requires improvement", "lscb": "good"}
+    assert d.inspectors == ["Al Smale", "Tara Geere", "Fiona Parker", "Ed Jones"]
+
+
+def test_inspectors_named_in_a_focused_visit_letter():
+    text = ("Ofsted\n\n20 March 2025\n\nDear Ms Bloggs\nFocused visit to Anyshire children's services\n"
+            "This letter summarises the findings of the focused visit to Anyshire children's services\n"
+            "on 18 and 19 February 2025. His Majesty's Inspectors for this visit were Sophie\n"
+            "Wales and Margaret Burke.\nInspectors looked at the front door.\n")
+    d = describe(clean(text).text)
+    assert (d.kind, d.framework, d.inspectors) == ("focused_visit", "ILACS", ["Sophie Wales", "Margaret Burke"])
+
+
 def test_sample_documents_are_recognised(samples):
     corpus, _ = samples
     got = {d.file[:3]: (d.kind, d.area, d.published) for d in corpus.documents}
