@@ -161,6 +161,39 @@ def test_hub_labels_never_overlap(browser, out, samples):
         w.check()
 
 
+RECURS = """() => kg.edges.get({filter: e => e.role === 'recurs'}).map(e => ({
+  across: kg.nodes.get(e.from).area !== kg.nodes.get(e.to).area, drawn: !e.hidden
+  && !kg.nodes.get(e.from).hidden && !kg.nodes.get(e.to).hidden}))"""
+
+
+def test_links_between_areas_are_drawn_only_for_two_areas_at_most(browser, out, tmp_path):
+    """Across many areas, recurrence links would cross the whole map: they wait for an area to be
+    chosen. A map of two areas (the samples' theme maps) still draws them."""
+    from kg.synthetic import generate
+    from viz.maps import write_maps
+
+    corpus = generate(400)
+    write_maps(corpus, tmp_path / "maps")
+    w = Watched(browser)
+    theme = max((t for s in corpus.statements for t in s.themes), key=lambda t: sum(
+        1 for r in corpus.recurrences if t in r.themes))
+    page = w.open(tmp_path / "maps" / f"theme-{theme}.html", wait_map=True)
+    links = page.evaluate(RECURS)
+    areas = page.eval_on_selector_all("select[name=area] option", "os => os.map(o => o.value).filter(Boolean)")
+    assert len(areas) > 2 and any(x["across"] for x in links)
+    assert not any(x["drawn"] for x in links if x["across"])
+    assert "choose an area" in page.inner_text("#count")
+    page.select_option("select[name=area]", areas[0])
+    assert "choose an area" not in page.inner_text("#count")
+    w.check()
+
+    w = Watched(browser)
+    page = w.open(out / "maps" / "theme-thresholds.html", wait_map=True)  # Croydon and Haringey
+    links = page.evaluate(RECURS)
+    assert any(x["across"] and x["drawn"] for x in links)
+    w.check()
+
+
 def test_national_view_aggregates_and_filters(browser, out, samples, shots):
     corpus, _ = samples
     nodes, edges = to_vis(corpus, "national")

@@ -22,9 +22,11 @@ GOLDEN = math.pi * (3 - math.sqrt(5))
 
 def hub_layout(hubs: dict[str, float], targets: dict[str, tuple[str, ...]],
                satellites: dict[str, list[str]], hub_radius: dict[str, float] | None = None,
-               seed: int = 7) -> dict[str, tuple[float, float]]:
+               seed: int = 7, clusters: dict[str, str] | None = None) -> dict[str, tuple[float, float]]:
     """hubs: hub id -> weight; targets: target id -> hub ids it concerns (may be empty);
-    satellites: target id -> ids placed in a ring around it.  Returns id -> (x, y) in pixels."""
+    satellites: target id -> ids placed in a ring around it; clusters: hub id -> a cluster (its
+    area) whose hubs are drawn together, so that links inside an area stay short in a view of
+    many areas.  Returns id -> (x, y) in pixels."""
     hub_radius = hub_radius or {}
     groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for t in sorted(targets):
@@ -47,12 +49,20 @@ def hub_layout(hubs: dict[str, float], targets: dict[str, tuple[str, ...]],
         g.add_node(node)
         for h in key:
             g.add_edge(node, h, weight=1.0 + math.log1p(len(members)))
+    members_of: dict[str, list[str]] = defaultdict(list)
+    for h, c in sorted((clusters or {}).items()):
+        if h in hubs:
+            members_of[c].append(h)
+    layout_graph = g.copy()
+    for c, hs in members_of.items():
+        if len(hs) > 1 and len(members_of) > 1:  # pulls the cluster's hubs together; not drawn, no disc
+            layout_graph.add_edges_from((("cluster:" + c), h, {"weight": 3.0}) for h in hs)
     if len(g) == 1:
         raw = {n: np.zeros(2) for n in g}
     elif len(g) == 2:
         raw = {n: np.array([i * 2.0 - 1.0, 0.0]) for i, n in enumerate(sorted(g))}
     else:
-        raw = nx.spring_layout(g, seed=seed, iterations=100, weight="weight")
+        raw = nx.spring_layout(layout_graph, seed=seed, iterations=100, weight="weight")
 
     # Disc radius each centre needs for its members (plus the hub itself).
     count: dict[str, int] = defaultdict(int)

@@ -151,9 +151,15 @@ def to_vis(corpus: Corpus, view: View | str, as_of: str | None = None,
         if rc.b in ids:
             edges.append({"from": rc.a, "to": rc.b, "label": "recurs", "role": "recurs", "dashes": True,
                           "color": "#7b3294"})
+    area_of: dict[str, Counter] = defaultdict(Counter)  # a hub sits with the area most of its findings are in
+    for r in rows:
+        for a in r["agencies"]:
+            area_of[a][r["area"] or ""] += 1
     pos = hub_layout({"agency:" + a: open_by_agency[a] for a in hub_ids},
                      {r["id"]: tuple("agency:" + a for a in r["agencies"]) for r in rows}, satellites,
-                     {"agency:" + a: hub_size[a] for a in hub_ids})
+                     {"agency:" + a: hub_size[a] for a in hub_ids},
+                     clusters={"agency:" + a: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+                               for a, c in area_of.items()})
     for n in nodes:
         n["x"], n["y"] = pos.get(n["id"], (0.0, 0.0))
     for i, e in enumerate(edges):
@@ -260,7 +266,8 @@ def render(model: Model, view: View) -> str:
               '<span class="key"><span class="sh sq"></span>action</span>'
               '<span class="key"><span class="ln sup"></span>supports</span>'
               '<span class="key"><span class="ln con"></span>contradicts</span>'
-              '<span class="key"><span class="ln men"></span>mentions</span>') if view.kind != "national" else (
+              '<span class="key"><span class="ln men"></span>mentions</span>'
+              '<span class="key"><span class="ln rec"></span>recurs (across areas: when two at most are shown)</span>') if view.kind != "national" else (
               '<span class="key"><span class="sh hub"></span>agency type</span>'
               '<span class="key"><span class="sh box"></span>theme (click: theme map)</span>'
               '<span class="key">link label: open / all findings; width: open</span>')

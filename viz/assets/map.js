@@ -50,6 +50,10 @@
   data.nodes.forEach(function (n) { if (n.info) n.title = tip(n.info); });
   var nodes = new vis.DataSet(data.nodes);
   var edges = new vis.DataSet(data.edges);
+  var areaOf = {};
+  data.nodes.forEach(function (n) { if (n.role === "target") areaOf[n.id] = n.area || ""; });
+  var across = data.edges.filter(function (e) { return e.role === "recurs" && areaOf[e.from] !== areaOf[e.to]; })
+    .map(function (e) { return e.id; });
   var big = data.nodes.length > 800;
   var options = {
     physics: false,
@@ -108,7 +112,14 @@
       }
     });
     nodes.update(up);
-    countEl.textContent = "Showing " + shown + " of " + total + " findings";
+    /* A recurrence joins the same weakness in two areas or years. Links between areas cross the
+       whole map when it shows many areas, so they are drawn only while it shows two at most. */
+    var areas = {};
+    data.nodes.forEach(function (n) { if (visible[n.id]) areas[n.area || ""] = 1; });
+    var few = Object.keys(areas).length <= 2;
+    edges.update(across.map(function (id) { return { id: id, hidden: !few }; }));
+    countEl.textContent = "Showing " + shown + " of " + total + " findings" +
+      (across.length && !few ? " (links to the same weakness in other areas: choose an area)" : "");
     return shown;
   }
 
