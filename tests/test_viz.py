@@ -1,6 +1,7 @@
 """Fast checks of the maps and the tracker site (no browser): escaping, counts, files, links."""
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -132,7 +133,8 @@ def test_site_has_a_page_per_finding_agency_area_document(samples, sample_out):
         assert (site / "area" / f"{slug(area)}.html").exists()
         assert (sample_out / "maps" / f"area-{slug(area)}.html").exists()
     tracker = (site / "tracker.html").read_text(encoding="utf-8")
-    assert tracker.count("<tr data-area=") == len(tracker_rows(corpus))
+    data = json.loads(re.search(r'<script id="tracker-data" type="application/json">(.*?)</script>', tracker).group(1))
+    assert [r[0] for r in data["rows"]] == [slug(r["id"]) for r in tracker_rows(corpus)]
 
 
 def test_no_page_refers_to_the_network(sample_out):

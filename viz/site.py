@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kg.export import tracker_rows, write_tracker_csv
 from kg.models import Corpus
-from viz.common import OPEN_STATUSES, STATUS_LABELS, STATUS_ORDER, Model, build_model, slug
+from viz.common import OPEN_STATUSES, STATUS_LABELS, STATUS_ORDER, Model, build_model, script_json, slug
 
 ASSETS = Path(__file__).parent / "assets"
 CONTEXT = 300
@@ -122,22 +122,23 @@ def _index(model: Model) -> str:
     return _page("Safeguarding findings: where things stand", body, 0)
 
 
+TRACKER_PAGE = 500  # rows drawn at a time: the national tracker has 54,000, which take 20 s as HTML
+
+
 def _tracker(model: Model) -> str:
+    """The table's rows travel as JSON and `tracker.js` draws the matching ones, a page at a time
+    (sorting and filtering the data, not the DOM); without JavaScript, tracker.csv has them all."""
     rows = tracker_rows(model.corpus, model.as_of, model.rows)
     by_id = {r["id"]: r for r in model.rows}
-    trs = []
+    data = []
     for r in rows:
         full = by_id[r["id"]]
-        conf = "" if r["confidence"] is None else f"{r['confidence']:.2f}"
-        trs.append(
-            f'<tr data-area="{e(r["area"])}" data-status="{e(r["status"])}" data-themes="{e(" ".join(full["themes"]))}"'
-            f' data-agencies="{e(" ".join(full["agencies"]))}">'
-            f'<td><a href="finding/{slug(r["id"])}.html">{e(_short(r["text"]))}</a></td>'
-            f'<td>{e(r["kind"] if r["kind"] == "recommendation" else "weakness")}</td>'
-            f'<td>{e(model.area_label(r["area"]))}</td><td>{e(r["agencies"])}</td>'
-            f'<td>{e("; ".join(model.theme_label(t) for t in full["themes"]))}</td>'
-            f'<td data-sort="{STATUS_ORDER.index(r["status"])}">{_badge(r["status"])}</td><td class="num">{conf}</td>'
-            f'<td>{e(r["date"])}</td><td>{e(full["last_evidence"])}</td><td class="num">{r["followups"]}</td></tr>')
+        data.append([slug(r["id"]), _short(r["text"]), "recommendation" if r["kind"] == "recommendation" else "weakness",
+                     r["area"] or "", model.area_label(r["area"]), " ".join(full["agencies"]), r["agencies"],
+                     " ".join(full["themes"]), "; ".join(model.theme_label(t) for t in full["themes"]), r["status"],
+                     "" if r["confidence"] is None else f"{r['confidence']:.2f}", r["date"] or "",
+                     full["last_evidence"] or "", r["followups"]])
+    labels = {s: STATUS_LABELS[s] for s in STATUS_ORDER}
 
     def options(pairs) -> str:
         return '<option value="">all</option>' + "".join(f'<option value="{e(k)}">{e(v)}</option>' for k, v in pairs)
@@ -160,7 +161,12 @@ def _tracker(model: Model) -> str:
     as_of = f" Statuses as of {e(model.as_of)}." if model.as_of else ""
     body = (f'<p>Every weakness and recommendation with its current status.{as_of} Click a column to sort; '
             f'<a href="tracker.csv" download>download as CSV</a>.</p>{_legend()}{filters}'
-            f'<table id="tracker" class="list sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(trs)}</tbody></table>')
+            f'<table id="tracker" class="list sortable"><thead><tr>{head}</tr></thead><tbody></tbody></table>'
+            f'<p><button type="button" id="more" hidden>Show more</button></p>'
+            '<noscript><p>The table needs JavaScript; <a href="tracker.csv">tracker.csv</a> has every row.</p></noscript>'
+            f'<script id="tracker-data" type="application/json">'
+            f'{script_json({"rows": data, "labels": labels, "statuses": list(STATUS_ORDER), "page": TRACKER_PAGE})}'
+            '</script>')
     return _page("Tracker", body, 0, ("tracker.js",))
 
 
