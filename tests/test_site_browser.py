@@ -166,9 +166,9 @@ RECURS = """() => kg.edges.get({filter: e => e.role === 'recurs'}).map(e => ({
   && !kg.nodes.get(e.from).hidden && !kg.nodes.get(e.to).hidden}))"""
 
 
-def test_links_between_areas_are_drawn_only_for_two_areas_at_most(browser, out, tmp_path):
-    """Across many areas, recurrence links would cross the whole map: they wait for an area to be
-    chosen. A map of two areas (the samples' theme maps) still draws them."""
+def test_evidence_and_links_between_areas_wait_for_two_areas_at_most(browser, out, tmp_path):
+    """Across many areas, recurrence links would cross the whole map and evidence would bury it:
+    both wait for an area to be chosen. A map of two areas (the samples' theme maps) draws them."""
     from kg.synthetic import generate
     from viz.maps import write_maps
 
@@ -183,8 +183,13 @@ def test_links_between_areas_are_drawn_only_for_two_areas_at_most(browser, out, 
     assert len(areas) > 2 and any(x["across"] for x in links)
     assert not any(x["drawn"] for x in links if x["across"])
     assert "choose an area" in page.inner_text("#count")
+    evidence = "kg.nodes.get({filter: n => n.role === 'evidence'}).length"
+    assert page.evaluate(evidence) == 0  # put on the map only for two areas at most
     page.select_option("select[name=area]", areas[0])
     assert "choose an area" not in page.inner_text("#count")
+    nodes, _ = to_vis(corpus, f"theme:{theme}")
+    shown = {n["id"] for n in nodes if n["role"] == "target" and n["area"] == areas[0]}
+    assert page.evaluate(evidence) == sum(1 for n in nodes if n["role"] == "evidence" and shown & set(n["targets"])) > 0
     w.check()
 
     w = Watched(browser)

@@ -48,8 +48,17 @@
   });
 
   data.nodes.forEach(function (n) { if (n.info) n.title = tip(n.info); });
-  var nodes = new vis.DataSet(data.nodes);
-  var edges = new vis.DataSet(data.edges);
+  /* Evidence and its follow-up links are put on the map only while it shows two areas at most: a
+     theme map of every area would have 13,000 evidence nodes and 33,000 links to draw. */
+  var EVIDENCE = {}, FOLLOW = [], drawnEv = {};
+  var nodes = new vis.DataSet(data.nodes.filter(function (n) {
+    if (n.role === "evidence") { EVIDENCE[n.id] = n; return false; }
+    return true;
+  }));
+  var edges = new vis.DataSet(data.edges.filter(function (e) {
+    if (EVIDENCE[e.from] || EVIDENCE[e.to]) { FOLLOW.push(e); return false; }
+    return true;
+  }));
   var areaOf = {};
   data.nodes.forEach(function (n) { if (n.role === "target") areaOf[n.id] = n.area || ""; });
   var across = data.edges.filter(function (e) { return e.role === "recurs" && areaOf[e.from] !== areaOf[e.to]; })
@@ -104,22 +113,28 @@
       });
       up.push({ id: n.id, hidden: !show, color: st ? colour[st] : "#cccccc", title: tip(info) });
     });
-    data.nodes.forEach(function (n) {
-      if (n.role === "agency") up.push({ id: n.id, hidden: !hubs[n.id] });
-      else if (n.role === "evidence") {
-        var on = n.targets.some(function (t) { return visible[t]; }) && (!f.date || !n.date || n.date <= f.date);
-        up.push({ id: n.id, hidden: !on });
-      }
-    });
+    data.nodes.forEach(function (n) { if (n.role === "agency") up.push({ id: n.id, hidden: !hubs[n.id] }); });
     nodes.update(up);
-    /* A recurrence joins the same weakness in two areas or years. Links between areas cross the
-       whole map when it shows many areas, so they are drawn only while it shows two at most. */
     var areas = {};
     data.nodes.forEach(function (n) { if (visible[n.id]) areas[n.area || ""] = 1; });
     var few = Object.keys(areas).length <= 2;
+    var want = {}, addN = [], remN = [], addE = [], remE = [];
+    Object.keys(EVIDENCE).forEach(function (id) {
+      var n = EVIDENCE[id];
+      if (few && n.targets.some(function (t) { return visible[t]; }) && (!f.date || !n.date || n.date <= f.date)) want[id] = 1;
+      if (want[id] && !drawnEv[id]) addN.push(n); else if (!want[id] && drawnEv[id]) remN.push(id);
+    });
+    FOLLOW.forEach(function (e) {
+      var ev = EVIDENCE[e.from] ? e.from : e.to;
+      if (want[ev] && !drawnEv[ev]) addE.push(e); else if (!want[ev] && drawnEv[ev]) remE.push(e.id);
+    });
+    edges.remove(remE); nodes.remove(remN); nodes.add(addN); edges.add(addE);
+    drawnEv = want;
+    /* A recurrence joins the same weakness in two areas or years. Links between areas cross the
+       whole map when it shows many areas, so they are drawn only while it shows two at most. */
     edges.update(across.map(function (id) { return { id: id, hidden: !few }; }));
     countEl.textContent = "Showing " + shown + " of " + total + " findings" +
-      (across.length && !few ? " (links to the same weakness in other areas: choose an area)" : "");
+      ((across.length || FOLLOW.length) && !few ? " (evidence, and links between areas: choose an area)" : "");
     return shown;
   }
 
