@@ -18,6 +18,17 @@ from pathlib import Path
 from kg.errors import KGError, LoadError
 from kg.models import Agency, BuildError, Corpus, Document, Statement, Theme
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _digest(h, paths: Iterable[Path]):  # type: ignore[no-untyped-def]
+    """`h` (a hashlib object) updated with each file's name and content digest; raises OSError."""
+    import hashlib
+
+    for p in paths:
+        h.update(f"\0{p.name}\0".encode())
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h
 
 
 def _extractor_version() -> str:
@@ -25,12 +36,9 @@ def _extractor_version() -> str:
     cache never serves a document extracted by other code (a changed rule re-extracts)."""
     import hashlib
 
-    root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256()
-    for p in sorted([*(root / "loaders").glob("*.py"), *(root / "kg" / n for n in ("resolve.py", "models.py", "ids.py")),
-                     *(root / "ontology").glob("*.ttl")]):
-        h.update(p.name.encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()[:12]
+    sources = [*(ROOT / "loaders").glob("*.py"), *(ROOT / "kg" / n for n in ("resolve.py", "models.py", "ids.py")),
+               *(ROOT / "ontology").glob("*.ttl")]
+    return _digest(hashlib.sha256(), sorted(sources)).hexdigest()[:12]
 
 
 EXTRACTOR_VERSION = _extractor_version()
@@ -346,16 +354,12 @@ def build_key(files: list[Path], problems: list[BuildError], reviews: Path | Non
     import hashlib
 
     h = hashlib.sha256(f"{EXTRACTOR_VERSION} {sorted(options.items())} {problems}".encode())
-    root = Path(__file__).resolve().parents[1]
-    own = sorted(p for pkg in ("kg", "loaders", "ontology", "queries", "viz") for p in (root / pkg).rglob("*")
+    own = sorted(p for pkg in ("kg", "loaders", "ontology", "queries", "viz") for p in (ROOT / pkg).rglob("*")
                  if p.is_file() and p.suffix in (".py", ".ttl", ".jsonld", ".rq", ".cypher", ".css", ".js", ".json"))
     try:
-        for p in [*own, *files, *([reviews] if reviews and reviews.exists() else [])]:
-            h.update(f"\0{p.name}\0".encode())
-            h.update(hashlib.sha256(p.read_bytes()).digest())
+        return _digest(h, [*own, *files, *([reviews] if reviews and reviews.exists() else [])]).hexdigest()
     except OSError:
         return None
-    return h.hexdigest()
 
 
 def _built_with(out: Path) -> str | None:

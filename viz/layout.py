@@ -54,9 +54,9 @@ def hub_layout(hubs: dict[str, float], targets: dict[str, tuple[str, ...]],
         if h in hubs:
             members_of[c].append(h)
     layout_graph = g.copy()
-    for c, hs in members_of.items():
-        if len(hs) > 1 and len(members_of) > 1:  # pulls the cluster's hubs together; not drawn, no disc
-            layout_graph.add_edges_from((("cluster:" + c), h, {"weight": 3.0}) for h in hs)
+    for c, hs in members_of.items() if len(members_of) > 1 else ():
+        # pulls the cluster's hubs together; not drawn, no disc
+        layout_graph.add_edges_from((("cluster:" + c), h, {"weight": 3.0}) for h in hs)
     if len(g) == 1:
         raw = {n: np.zeros(2) for n in g}
     elif len(g) == 2:

@@ -138,7 +138,7 @@ def _tracker(model: Model) -> str:
                      " ".join(full["themes"]), "; ".join(model.theme_label(t) for t in full["themes"]), r["status"],
                      "" if r["confidence"] is None else f"{r['confidence']:.2f}", r["date"] or "",
                      full["last_evidence"] or "", r["followups"]])
-    labels = {s: STATUS_LABELS[s] for s in STATUS_ORDER}
+    labels = {s: STATUS_LABELS[s] for s in STATUS_ORDER}  # in status order: the sort rank
 
     def options(pairs) -> str:
         return '<option value="">all</option>' + "".join(f'<option value="{e(k)}">{e(v)}</option>' for k, v in pairs)
@@ -165,7 +165,7 @@ def _tracker(model: Model) -> str:
             f'<p><button type="button" id="more" hidden>Show more</button></p>'
             '<noscript><p>The table needs JavaScript; <a href="tracker.csv">tracker.csv</a> has every row.</p></noscript>'
             f'<script id="tracker-data" type="application/json">'
-            f'{script_json({"rows": data, "labels": labels, "statuses": list(STATUS_ORDER), "page": TRACKER_PAGE})}'
+            f'{script_json({"rows": data, "labels": labels, "page": TRACKER_PAGE})}'
             '</script>')
     return _page("Tracker", body, 0, ("tracker.js",))
 

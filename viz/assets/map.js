@@ -101,13 +101,16 @@
   }
 
   function applyDetail(f) {
-    var up = [], visible = {}, hubs = {}, shown = 0, total = 0;
+    var up = [], visible = {}, hubs = {}, areas = {}, shown = 0, total = 0;
     data.nodes.forEach(function (n) {
       if (n.role !== "target") return;
       total++;
       var st = f.date ? statusAt(n.hist, f.date) : n.status;
       var show = matches(n, f, st);
-      if (show) { visible[n.id] = 1; shown++; n.agencies.forEach(function (a) { hubs["agency:" + a] = 1; }); }
+      if (show) {
+        visible[n.id] = 1; shown++; areas[n.area || ""] = 1;
+        n.agencies.forEach(function (a) { hubs["agency:" + a] = 1; });
+      }
       var info = n.info.map(function (p) {
         return p[0] === "Status" ? ["Status", st ? label[st] + (f.date ? " (as of " + f.date + ")" : "") : "not yet found"] : p;
       });
@@ -115,8 +118,6 @@
     });
     data.nodes.forEach(function (n) { if (n.role === "agency") up.push({ id: n.id, hidden: !hubs[n.id] }); });
     nodes.update(up);
-    var areas = {};
-    data.nodes.forEach(function (n) { if (visible[n.id]) areas[n.area || ""] = 1; });
     var few = Object.keys(areas).length <= 2;
     var want = {}, addN = [], remN = [], addE = [], remE = [];
     Object.keys(EVIDENCE).forEach(function (id) {

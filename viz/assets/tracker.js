@@ -13,7 +13,7 @@
   /* a row: [slug, text, kind, area, area label, agency ids, agency labels, theme ids, theme labels,
      status, confidence, date, last evidence, follow-ups] */
   var ROWS = data.rows, RANK = {};
-  data.statuses.forEach(function (s, i) { RANK[s] = i; });
+  Object.keys(data.labels).forEach(function (s, i) { RANK[s] = i; });
   var COLUMN = [1, 2, 4, 6, 8, 9, 10, 11, 12, 13];  /* table column -> row field */
   var order = ROWS.map(function (r, i) { return i; }), matching = order, drawn = 0;
   var search = ROWS.map(function (r) { return (r[1] + " " + r[4] + " " + r[6] + " " + r[8]).toLowerCase(); });
