@@ -210,11 +210,11 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     clock.lap("exports")
     report: dict[str, object] = {}
     drawing = None
-    if site:  # the maps and the site are drawn in a forked process while the stores load
-        import viz
+    if site:  # the maps and the site are drawn in one forked process while the stores load (that
+        import viz  # load keeps the other core busy; more drawing workers only add their memory)
         from kg.pipeline import forked
 
-        drawing = forked(viz.write, corpus, texts, out, None, rows)
+        drawing = forked(viz.write, corpus, texts, out, None, rows, 1)
     if graph:
         try:
             report = write_graphs(corpus, out, progress=progress)

@@ -216,8 +216,8 @@ class FalkorEngine:
         from kg.falkor_bulk import payload, send
         from kg.pg import to_property_graph
 
-        nodes, rels = to_property_graph(corpus)
-        node_tokens, rel_tokens = payload(nodes, rels)
+        # the nodes and relationships (450 MB nationally) are let go once encoded, before sending
+        node_tokens, rel_tokens = payload(*to_property_graph(corpus))
         self.db.connection.delete(self.graph.name)
         try:
             made = send(self.db.connection.execute_command, self.graph.name, node_tokens, rel_tokens)

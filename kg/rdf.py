@@ -197,6 +197,20 @@ def query_dataset(ds: Dataset, name_or_text: str, params: dict[str, str] | None 
     return columns, [tuple(_py_rdflib(row[i]) for i in keep) for row in result]
 
 
+BULK_BLOCK = 64 << 20  # bytes of N-Quads per bulk load (about 300,000 quads)
+
+
+def _blocks(path: str | os.PathLike, size: int | None = None) -> Iterator[bytes]:
+    """An N-Quads file in blocks of whole lines. Oxigraph's bulk loader holds everything one call
+    is given in memory (1.9 GB for the national graph's 7.5 million quads in one call, 0.4 GB in
+    blocks of this size, for about a quarter more time); the graph has no blank nodes, whose
+    labels would not carry from one block to the next."""
+    size = size or BULK_BLOCK
+    with open(path, "rb") as fh:
+        while block := fh.read(size):
+            yield block + fh.readline()
+
+
 class RDFStore:
     """An Oxigraph store, on disk (`open`, `build`) or in memory (`memory`)."""
 
@@ -277,7 +291,8 @@ class RDFStore:
         program's own output, so the loader skips re-validating every IRI (`lenient`)."""
         self.store.clear()
         if nquads_file is not None:
-            self.store.bulk_load(path=str(nquads_file), format=ox.RdfFormat.N_QUADS, lenient=True)
+            for block in _blocks(nquads_file):
+                self.store.bulk_load(block, ox.RdfFormat.N_QUADS, lenient=True)
         else:
             self.store.bulk_load(nquads(corpus), ox.RdfFormat.N_QUADS, lenient=True)
 

@@ -172,6 +172,22 @@ def test_store_load_matches_dataset(corpus, dataset, tmp_path):
     assert len(RDFStore.open(tmp_path / "new", create=True)) == 0
 
 
+def test_a_store_loaded_from_a_file_in_blocks_holds_the_whole_graph(corpus, dataset, tmp_path, monkeypatch):
+    from kg import rdf
+    from kg.rdf_map import write_nquads
+
+    write_nquads(corpus, tmp_path / "graph.nq")
+    size = (tmp_path / "graph.nq").stat().st_size
+    monkeypatch.setattr(rdf, "BULK_BLOCK", size // 7)  # about seven blocks, each read to its line's end
+    blocks = list(rdf._blocks(tmp_path / "graph.nq"))
+    assert len(blocks) >= 7 and all(b.endswith(b"\n") for b in blocks)
+    assert b"".join(blocks) == (tmp_path / "graph.nq").read_bytes()
+    store = RDFStore.build(tmp_path / "store", nquads_file=tmp_path / "graph.nq")
+    assert len(store) == len(dataset)
+    same_graphs(store.to_dataset(), dataset)
+    store.close()
+
+
 def test_build_replaces_atomically(corpus, tmp_path):
     RDFStore.build(tmp_path / "s", generate(10, seed=9)).close()
     store = RDFStore.build(tmp_path / "s", corpus)
