@@ -11,6 +11,7 @@ from the latest evidence, with nothing contradicting it.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ from functools import lru_cache
 import numpy as np
 from scipy import sparse
 import snowballstemmer
-from spacy.lang.en.stop_words import STOP_WORDS
 
 from kg.ids import stable_id
 from kg.models import Assessment, Corpus, FollowUp, Recurrence, Statement
@@ -55,7 +55,27 @@ def is_target(s: Statement) -> bool:
 
 _WORD = re.compile(r"[a-z][a-z-]+")
 _STEMMER = snowballstemmer.stemmer("english")
-_STOPWORDS = frozenset(STOP_WORDS) | {"children", "child", "young", "people", "families", "family", "local",
+
+
+def _spacy_stop_words() -> frozenset[str]:
+    """spaCy's English stop words, from its `spacy/lang/en/stop_words.py`. The file is loaded on
+    its own (the importlib recipe for a source file), because importing it as a submodule
+    imports spaCy (half a second) even when nothing is to be extracted, as in a rebuild from
+    cached extractions."""
+    import importlib.util
+    import sys
+
+    if "spacy.lang.en.stop_words" in sys.modules:
+        return frozenset(sys.modules["spacy.lang.en.stop_words"].STOP_WORDS)
+    spacy = importlib.util.find_spec("spacy")
+    path = os.path.join(spacy.submodule_search_locations[0], "lang", "en", "stop_words.py")
+    spec = importlib.util.spec_from_file_location("_spacy_en_stop_words", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)
+
+
+_STOPWORDS = _spacy_stop_words() | {"children", "child", "young", "people", "families", "family", "local",
                                               "authority", "practice", "services", "service", "work"}
 
 

@@ -90,24 +90,36 @@ def extract_file(path: Path) -> Extracted:
     return Extracted(doc, statements, raw.text)
 
 
-def _cached_extract(args: tuple[Path, Path | None]) -> Extracted | BuildError:
-    path, cache = args
+def _cache_file(path: Path, cache: Path | None) -> Path | None:
+    """Where the file's extraction is cached: keyed by its content and the extraction code."""
+    import hashlib
+
+    return cache / f"{hashlib.sha256(path.read_bytes()).hexdigest()}-{EXTRACTOR_VERSION}.pickle" if cache else None
+
+
+def _cached(path: Path, cache: Path | None) -> Extracted | None:
+    """The file's extraction from the cache, or None if it is not there."""
+    hit = _cache_file(path, cache)
+    if hit is None or not hit.exists():
+        return None
+    ex: Extracted = pickle.loads(hit.read_bytes())
+    ex.document.file = path.name
+    return ex
+
+
+def _extract_and_cache(path: Path, cache: Path | None) -> Extracted:
+    ex = extract_file(path)
+    if (where := _cache_file(path, cache)) is not None:
+        tmp = where.with_name(f".{where.stem}.{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(ex))
+        tmp.replace(where)
+    return ex
+
+
+def _reported(fn: Callable, path: Path, *args):  # type: ignore[no-untyped-def]
+    """fn(path, *args), with a file that cannot be read or extracted returned as a BuildError."""
     try:
-        key = None
-        if cache is not None:
-            import hashlib
-            key = hashlib.sha256(path.read_bytes()).hexdigest()
-            hit = cache / f"{key}-{EXTRACTOR_VERSION}.pickle"
-            if hit.exists():
-                ex: Extracted = pickle.loads(hit.read_bytes())
-                ex.document.file = path.name
-                return ex
-        ex = extract_file(path)
-        if cache is not None and key:
-            tmp = cache / f".{key}.{os.getpid()}.tmp"
-            tmp.write_bytes(pickle.dumps(ex))
-            tmp.replace(cache / f"{key}-{EXTRACTOR_VERSION}.pickle")
-        return ex
+        return fn(path, *args)
     except LoadError as exc:
         return BuildError(exc.file, exc.reason, "read")
     except FileNotFoundError:
@@ -116,27 +128,37 @@ def _cached_extract(args: tuple[Path, Path | None]) -> Extracted | BuildError:
         return BuildError(path.name, f"cannot read file: {exc.strerror or exc}", "read")
 
 
+def _extract_job(job: tuple[Path, Path | None]) -> Extracted | BuildError:
+    return _reported(_extract_and_cache, *job)
+
+
 def extract_all(files: list[Path], workers: int | None = None, cache: Path | None = None,
                 progress: Progress | None = None) -> tuple[list[Extracted], list[BuildError]]:
-    """Extract every file, in parallel when there are many; results in file order."""
-    workers = workers if workers is not None else default_workers()
-    jobs = [(f, cache) for f in files]
-    results: list[Extracted | BuildError] = []
-    if workers <= 1 or len(files) < 2:
-        for i, job in enumerate(jobs, 1):
-            results.append(_cached_extract(job))
-            if progress:
-                progress("extract", i, len(jobs))
-    else:
-        from kg import resolve
+    """Extract every file, in parallel when there are many; results in file order. Files whose
+    extraction is cached are read here; only the others go to worker processes (which are then
+    started, with the matchers built first so that they inherit them)."""
+    import contextlib
 
-        resolve.warm_up()  # forked workers inherit the loaded registry and matchers
-        with worker_pool(workers) as pool:
-            for i, r in enumerate(pool.map(_cached_extract, jobs, chunksize=4), 1):
-                results.append(r)
-                if progress:
-                    progress("extract", i, len(jobs))
-    done, errors, seen = [], [], {}
+    workers = workers if workers is not None else default_workers()
+    results: list[Extracted | BuildError | None] = [_reported(_cached, f, cache) for f in files]
+    todo = [i for i, r in enumerate(results) if r is None]
+    done = len(files) - len(todo)
+    if progress and done:
+        progress("extract", done, len(files))
+    jobs = [(files[i], cache) for i in todo]
+    with contextlib.ExitStack() as stack:
+        if workers <= 1 or len(jobs) < 2:
+            extracted = map(_extract_job, jobs)
+        else:
+            from kg import resolve
+
+            resolve.warm_up()  # forked workers inherit the loaded registry and matchers
+            extracted = stack.enter_context(worker_pool(workers)).map(_extract_job, jobs, chunksize=4)
+        for n, (i, r) in enumerate(zip(todo, extracted), done + 1):
+            results[i] = r
+            if progress:
+                progress("extract", n, len(files))
+    ok, errors, seen = [], [], {}
     for r in results:
         if isinstance(r, BuildError):
             errors.append(r)
@@ -144,8 +166,8 @@ def extract_all(files: list[Path], workers: int | None = None, cache: Path | Non
             errors.append(BuildError(r.document.file, f"same content as {seen[r.document.sha256]}; skipped", "dedupe"))
         else:
             seen[r.document.sha256] = r.document.file
-            done.append(r)
-    return done, errors
+            ok.append(r)
+    return ok, errors
 
 
 def default_workers() -> int:

@@ -13,7 +13,7 @@ from rdflib.namespace import DCTERMS, XSD
 
 from kg.errors import StoreError, ValidationError
 from kg.rdf import (DERIVED, RDFStore, check, iri, nquads, shacl_report, shape_predicates, shapes_graph,
-                    to_dataset, validate, validate_nquads, warnings)
+                    to_dataset, union_graph, validate, validate_nquads, warnings)
 from kg.synthetic import generate
 from kg.vocab import SGKG
 
@@ -109,6 +109,18 @@ def test_the_build_validator_sees_what_the_shapes_see(corpus):
     assert str(SGKG.polarity) in kept and str(SGKG.text) not in kept
     assert shape_predicates(shapes_graph() + Graph().parse(data=(
         "@prefix sh: <http://www.w3.org/ns/shacl#> . [] sh:closed true ."), format="turtle")) is None
+
+
+def test_the_graph_validated_is_the_datasets_triples(corpus, dataset):
+    union = Graph()
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        union.add((s, p, o))
+    assert len(union) > 1000 and isomorphic(union_graph(nquads(corpus)), union)
+    text = ('<http://x/a> <http://x/p> "v"@en <http://x/g> .\n'
+            '_:b <http://x/p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> <http://x/g> .\n'
+            '<http://x/a> <http://x/q> _:b <http://x/h> .\n')
+    expected = Graph().parse(data=text.replace(" <http://x/g>", "").replace(" <http://x/h>", ""), format="nt")
+    assert isomorphic(union_graph(text.encode()), expected)
 
 
 def test_a_span_without_its_quote_or_positions_is_a_violation(corpus):
