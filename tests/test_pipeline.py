@@ -139,6 +139,32 @@ def test_an_unchanged_corpus_keeps_the_build_and_any_change_rebuilds(tmp_path):
     assert "nothing has changed" in r.output and r.exit_code == 1 and "extra.txt: file is empty" in r.output
 
 
+def test_only_documents_not_in_the_extraction_cache_are_extracted(tmp_path, monkeypatch):
+    from kg import pipeline, resolve
+
+    cache, folder = tmp_path / "cache", tmp_path / "in"
+    cache.mkdir(), folder.mkdir()
+    samples = sorted(sample_corpus().glob("*.txt"))
+    for p in samples[:3]:
+        (folder / p.name).write_bytes(p.read_bytes())
+    first, _ = pipeline.extract_all(sorted(folder.iterdir()), workers=2, cache=cache)
+    assert len(first) == 3 and len(list(cache.iterdir())) == 3
+
+    extracted, real = [], pipeline.extract_file
+    monkeypatch.setattr(pipeline, "extract_file", lambda path: extracted.append(path.name) or real(path))
+    (folder / "new.txt").write_bytes(samples[3].read_bytes())
+    (folder / samples[0].name).rename(folder / "renamed.txt")  # same content: still cached
+    again, errors = pipeline.extract_all(sorted(folder.iterdir()), workers=2, cache=cache)
+    assert extracted == ["new.txt"] and not errors
+    assert [e.document.file for e in again] == sorted(p.name for p in folder.iterdir())
+    new = next(e.document.id for e in again if e.document.file == "new.txt")
+    assert {e.document.id for e in again} == {e.document.id for e in first} | {new}
+
+    monkeypatch.setattr(resolve, "warm_up", lambda: pytest.fail("matchers built with nothing to extract"))
+    assert len(pipeline.extract_all(sorted(folder.iterdir()), workers=2, cache=cache)[0]) == 4
+    assert extracted == ["new.txt"]
+
+
 @pytest.mark.parametrize("failing", ["write_tracker_csv", "write_graphs"])  # before / while the site is drawn
 def test_failed_build_keeps_the_previous_output(tmp_path, monkeypatch, failing):
     out = tmp_path / "out"
