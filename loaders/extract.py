@@ -24,6 +24,11 @@ _STRENGTH_SECTION = re.compile(r"\bstrengths?\b|what(?:'s| is) working well|good
 _WEAKNESS_SECTION = re.compile(r"areas? for improvement|weakness|what are we worried|concerns?", re.I)
 _SKIP_SECTION = re.compile(r"^(contents|glossary|appendix|yours sincerely|information about|list of|budget)", re.I)
 _SHOULD = re.compile(r"\b(should|must|needs? to|ought to|is required to|are required to)\b(?! not have)", re.I)
+# A modal inside a comparison does not ask for anything: "progressing as they should" meets the
+# expectation; "not as timely as they should be", "longer than they should" fall short of it (a weakness)
+_AS_MODAL = r"\b(?:as|than)\s+(?:it|they|this|these|he|she|we)\s+(?:should|must|needs? to|ought to)\b"
+_COMPARED = re.compile(_AS_MODAL, re.I)
+_SHORTFALL = re.compile(r"\b(?:not|n[’']t|less|lower|higher|longer|later|slower|fewer)\b[^.;]{0,80}?" + _AS_MODAL, re.I)
 _ACTION = re.compile(
     r"\b(?:ha(?:s|ve)|had|were|was|is|are)\s+(?:now\s+|also\s+|recently\s+|successfully\s+|been\s+)*(?:been\s+)?"
     r"(established|introduced|developed|implemented|launched|appointed|recruited|secured|created|delivered|set up|"
@@ -153,7 +158,9 @@ def _classify(sentence: str, section: str, rec_section: bool, unit: Unit, inspec
         return None, None, None
     j = judge(sentence)
     if inspection_doc:
-        if rec_section or (_SHOULD.search(sentence) and not re.match(r"(this|it|there)\b", sentence, re.I)
+        if not rec_section and _SHORTFALL.search(sentence):
+            return "finding", "weakness", None
+        if rec_section or (_SHOULD.search(_COMPARED.sub("", sentence)) and not re.match(r"(this|it|there)\b", sentence, re.I)
                            and j.positive <= j.negative):
             return "recommendation", None, None
         prior = 1 if _STRENGTH_SECTION.search(section) else -1 if _WEAKNESS_SECTION.search(section) else 0

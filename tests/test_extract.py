@@ -96,3 +96,24 @@ def test_ids_are_stable_across_runs(samples):
     assert [s.id for s in corpus.statements] == [s.id for s in again.statements]
     assert [d.id for d in corpus.documents] == [d.id for d in again.documents]
     assert sorted(f.id for f in corpus.followups) == sorted(f.id for f in again.followups)
+
+
+def test_a_modal_inside_a_comparison_is_no_recommendation(tmp_path):
+    """"Not as timely as they should be" reports a shortfall; "should" alone asks for something."""
+    from loaders.extract import load
+    from loaders.read import read
+
+    letter = tmp_path / "letter.txt"
+    letter.write_text(
+        "Focused visit to Knowsley children’s services\n\n"
+        "This letter summarises the findings of the focused visit to Knowsley children’s services on 11 and "
+        "12 October 2022.\n\nMain findings\n\n"
+        "Initial health assessments for children in care are not as timely as they should be.\n"
+        "Some families have waited longer than they should for the right help from early help services.\n"
+        "Caseloads for social workers in the assessment teams are higher than they need to be.\n"
+        "Leaders should improve the quality of management oversight of children’s plans.\n", encoding="utf-8")
+    doc, statements = load(read(letter))
+    found = {s.text.split()[0]: (s.kind, s.polarity) for s in statements}
+    assert doc.kind == "focused_visit"
+    assert found == {"Initial": ("finding", "weakness"), "Some": ("finding", "weakness"),
+                     "Caseloads": ("finding", "weakness"), "Leaders": ("recommendation", None)}
