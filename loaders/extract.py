@@ -147,9 +147,15 @@ def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) ->
     return out
 
 
+_PAGE_REF = re.compile(r"[A-Za-z’')]\s+\d{1,3}(?=\s+[A-Z]|\s*$)")  # "… Children Board 35 Information …"
+
+
 def _is_table_junk(sentence: str) -> bool:
+    """Table cells and contents lines: mostly not letters, no word, or two headings with their page
+    numbers and no full stop (a report's contents page, as PDFs of the older framework give it)."""
     letters = sum(ch.isalpha() for ch in sentence)
-    return letters < 0.5 * len(sentence) or not re.search(r"\b[a-z]{3,}\b", sentence)
+    return letters < 0.5 * len(sentence) or not re.search(r"\b[a-z]{3,}\b", sentence) or (
+        len(_PAGE_REF.findall(sentence)) >= 2 and not sentence.rstrip().endswith((".", "!", "?", ")")))
 
 
 def _classify(sentence: str, section: str, rec_section: bool, unit: Unit, inspection_doc: bool):

@@ -117,3 +117,16 @@ def test_a_modal_inside_a_comparison_is_no_recommendation(tmp_path):
     assert doc.kind == "focused_visit"
     assert found == {"Initial": ("finding", "weakness"), "Some": ("finding", "weakness"),
                      "Caseloads": ("finding", "weakness"), "Leaders": ("recommendation", None)}
+
+
+@pytest.mark.parametrize("line,junk", [
+    ("Inspection findings – the Local Safeguarding Children Board 35 Information about this inspection 39", True),
+    ("Recommendations 7 Summary for children and young people 9", True),
+    ("However, targets for 2016–17 are unlikely to be achieved, and the number of these carers fell from 88 at "
+     "31 March 2016 to 75 at 31 August 2016.", False),
+    ("Ensure that all 12 children seen in May 2016 have an up-to-date plan", False),
+])
+def test_a_contents_line_is_no_statement(line, junk):
+    from loaders.extract import _is_table_junk
+
+    assert _is_table_junk(line) is junk
