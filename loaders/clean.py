@@ -22,6 +22,11 @@ _FOOTNOTE = re.compile(rf"^\s*[{SUPERSCRIPTS}]+\s*\S")
 _END = re.compile(r"[.!?:;)\"'”’]\s*$")
 _WORD_END = re.compile(r"([A-Za-z]+)-$")
 _WORD_START = re.compile(r"^([a-z]+)")
+# A numbered paragraph ("117. Governance …") starts a block even after a line with no full stop:
+# that line is a heading ("Inspection findings – the Local Safeguarding Children Board", "… care
+# leavers: good"), unless it breaks off mid-phrase ("… from 63% in 2015–16 to 68% in 2016–").
+_PARAGRAPH_NUMBER = re.compile(r"^\d{1,3}\.(?:\s+[A-Z‘“]|$)")  # "117. Governance …", or "117." on its own line
+_BREAKS_OFF = re.compile(r"(?:[-–—,]|\b(?:of|to|and|or|from|in|by|the|a|an|at|than|for|with|on|as|is|are|was|were))$")
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 
 
@@ -136,7 +141,8 @@ def clean(text: str) -> Cleaned:
                 short = prev_len < 0.7 * full and starts_upper
                 heading = (starts_upper and bool(_END.search(tail)) and len(chars) < 0.7 * full
                            and not chars.endswith((".", ",", ";")))
-                emit("\n" if short or heading else " ", ln.start - 1)
+                numbered = bool(_PARAGRAPH_NUMBER.match(chars)) and not _BREAKS_OFF.search(tail)
+                emit("\n" if short or heading or numbered else " ", ln.start - 1)
             elif joinable:
                 emit(" ", pending_break if pending_break is not None else ln.start - 1)
             else:

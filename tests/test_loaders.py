@@ -101,6 +101,26 @@ def test_clean_repairs_and_maps_back():
     assert text[a:b] == "variable"
 
 
+def test_a_heading_before_a_numbered_paragraph_stays_a_heading():
+    """Reports of the older framework put a section heading straight above paragraph "117." (on
+    the same line as its text, or alone): the heading must not run into the paragraph, or the
+    section before it (the board's recommendations) goes on over the board's findings."""
+    filler = "The board has set out a business plan for the year that identifies key priorities."  # 82 wide
+    for number in ("117. ", "117.\n\n"):
+        text = (f"{filler}\n{filler}\n{filler}\n{filler}\n\nRecommendations\n116. Ensure that training is evaluated for its impact.\n\n"
+                f"Inspection findings – the Local Safeguarding Children Board\n{number}Governance arrangements "
+                f"between the board and the local authority are effective\nand help the board to carry out "
+                f"its statutory responsibilities, and the share of adoptions\nwithin a year rose from 63% in "
+                f"2015–16 to 68% in 2016–17 and then to 70% in 2016–\n17. The figure for 2017–18 to date is 73%.\n")
+        cleaned = clean(text).text
+        units = segment(cleaned)
+        assert [u.section for u in units if u.kind == "heading"] == [
+            "Recommendations", "Inspection findings – the Local Safeguarding Children Board"], number
+        last = units[-1]  # a line broken off after a dash carries on: "17." is no paragraph number
+        assert last.section.startswith("Inspection findings") and cleaned[last.start:last.end].startswith(
+            "Governance") and cleaned[last.start:last.end].endswith("is 73%.")
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from([
     "The MASH is effective.", "Children¹ wait too long", "• Plans are clear.", "- Strategy meetings are timely.",
