@@ -65,10 +65,12 @@ def _spacy_stop_words() -> frozenset[str]:
     import importlib.util
     import sys
 
-    if "spacy.lang.en.stop_words" in sys.modules:
-        return frozenset(sys.modules["spacy.lang.en.stop_words"].STOP_WORDS)
     spacy = importlib.util.find_spec("spacy")
     path = os.path.join(spacy.submodule_search_locations[0], "lang", "en", "stop_words.py")
+    if "spacy.lang.en.stop_words" in sys.modules or not os.path.isfile(path):  # loaded, or laid out otherwise
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        return frozenset(STOP_WORDS)
     spec = importlib.util.spec_from_file_location("_spacy_en_stop_words", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

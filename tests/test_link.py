@@ -105,3 +105,15 @@ def test_recurring_weakness_across_areas(samples):
     pairs = [(stmts[r.a], stmts[r.b]) for r in corpus.recurrences]
     assert any(a.area == "croydon" and b.area == "haringey" and "backlog" in a.text and "backlog" in b.text
                for a, b in pairs)
+
+
+def test_linking_uses_spacys_stop_words_without_importing_spacy():
+    import subprocess
+    import sys
+
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    assert frozenset(STOP_WORDS) <= link._STOPWORDS and "children" in link._STOPWORDS
+    loaded = subprocess.run([sys.executable, "-c", "import sys, kg.link; print('spacy' in sys.modules)"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "False"  # a rebuild from cached extractions needs no spaCy
