@@ -26,6 +26,10 @@ _WORD_START = re.compile(r"^([a-z]+)")
 # that line is a heading ("Inspection findings – the Local Safeguarding Children Board", "… care
 # leavers: good"), unless it breaks off mid-phrase ("… from 63% in 2015–16 to 68% in 2016–").
 _PARAGRAPH_NUMBER = re.compile(r"^\d{1,3}\.(?:\s+[A-Z‘“]|$)")  # "117. Governance …", or "117." on its own line
+# The section headings of inspection reports start a block after a finished sentence even when the
+# line is as long as the text's (the previous block may be a list item: "… (Enabler two)").
+_REPORT_HEADING = re.compile(r"^(?:The (?:experiences and progress|impact of leaders) of|What needs to improve|"
+                             r"Overall effectiveness|Inspection findings|Recommendations\s*$|Areas for (?:improvement|priority action))")
 _BREAKS_OFF = re.compile(r"(?:[-–—,]|\b(?:of|to|and|or|from|in|by|the|a|an|at|than|for|with|on|as|is|are|was|were))$")
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 
@@ -142,7 +146,8 @@ def clean(text: str) -> Cleaned:
                 heading = (starts_upper and bool(_END.search(tail)) and len(chars) < 0.7 * full
                            and not chars.endswith((".", ",", ";")))
                 numbered = bool(_PARAGRAPH_NUMBER.match(chars)) and not _BREAKS_OFF.search(tail)
-                emit("\n" if short or heading or numbered else " ", ln.start - 1)
+                report_heading = bool(_REPORT_HEADING.match(chars)) and bool(_END.search(tail))
+                emit("\n" if short or heading or numbered or report_heading else " ", ln.start - 1)
             elif joinable:
                 emit(" ", pending_break if pending_break is not None else ln.start - 1)
             else:

@@ -60,9 +60,11 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
 
 def is_heading(block: str) -> bool:
     s = block.strip()
-    if _KNOWN_HEADINGS.match(s):
+    if not s or len(s) > 160 or len(sentences(s)) > 1:  # a paragraph, whatever its first words
+        return False
+    if _KNOWN_HEADINGS.match(s) and (":" in s or not s.endswith((".", ",", ";"))):  # "…: good." is a heading
         return True
-    if not s or len(s) > 120 or s[0].islower() or s.startswith("•"):
+    if len(s) > 120 or s[0].islower() or s.startswith("•"):
         return False
     words = s.split()
     if len(words) > 14 or s.endswith((".", ",", ";")):

@@ -121,6 +121,27 @@ def test_a_heading_before_a_numbered_paragraph_stays_a_heading():
             "Governance") and cleaned[last.start:last.end].endswith("is 73%.")
 
 
+def test_a_judgement_heading_after_a_list_ends_the_list():
+    """ILACS reports put the first judgement heading straight under the "What needs to improve?" list;
+    the heading (as long as a line of text) must not join the last item, or the whole judgement's
+    findings are read as things to improve. A paragraph that merely begins like a heading is none."""
+    line = "Children and their families receive a very strong early help offer in this area, well"
+    text = (f"{line}\nsupported by family hubs.\n\nWhat needs to improve?\n"
+            "◼ The uptake of return home interviews and how the information from these\n"
+            "informs actions to mitigate risks. (Outcome three)\n"
+            "◼ The workloads of personal advisers in the Next Steps service. (Enabler two)\n"
+            "The experiences and progress of children who need help and protection:\noutstanding\n1.\n\n"
+            f"{line}\nsupported by family hubs. The impact of leaders is strong. Leaders know their services well.\n\n"
+            "The impact of the pandemic on children with disabilities has meant that more children have\n"
+            "come into care. These decisions are appropriate and well made by managers.\n")
+    cleaned = clean(text).text
+    units = segment(cleaned)
+    assert [u.section for u in units if u.kind == "heading"] == [
+        "What needs to improve?", "The experiences and progress of children who need help and protection: outstanding"]
+    assert [u.section for u in units if u.kind == "bullet"] == ["What needs to improve?"] * 2
+    assert units[-1].kind == "paragraph" and cleaned[units[-1].start:units[-1].end].startswith("The impact of the")
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from([
     "The MASH is effective.", "Children¹ wait too long", "• Plans are clear.", "- Strategy meetings are timely.",
