@@ -25,7 +25,7 @@ _WORD_START = re.compile(r"^([a-z]+)")
 # A numbered paragraph ("117. Governance …") starts a block even after a line with no full stop:
 # that line is a heading ("Inspection findings – the Local Safeguarding Children Board", "… care
 # leavers: good"), unless it breaks off mid-phrase ("… from 63% in 2015–16 to 68% in 2016–").
-_PARAGRAPH_NUMBER = re.compile(r"^\d{1,3}\.(?:\s+[A-Z‘“]|$)")  # "117. Governance …", or "117." on its own line
+_PARAGRAPH_NUMBER = re.compile(r"^\d{1,3}\.(?:\s+[A-Z‘“]|$)")  # or "117." on a line of its own
 # The section headings of inspection reports start a block after a finished sentence even when the
 # line is as long as the text's (the previous block may be a list item: "… (Enabler two)").
 _REPORT_HEADING = re.compile(r"^(?:The (?:experiences and progress|impact of leaders) of|What needs to improve|"
