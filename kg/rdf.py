@@ -213,14 +213,13 @@ def query_dataset(ds: Dataset, name_or_text: str, params: dict[str, str] | None 
 BULK_BLOCK = 64 << 20  # bytes of N-Quads per bulk load (about 300,000 quads)
 
 
-def _blocks(path: str | os.PathLike, size: int | None = None) -> Iterator[bytes]:
+def _blocks(path: str | os.PathLike) -> Iterator[bytes]:
     """An N-Quads file in blocks of whole lines. Oxigraph's bulk loader holds everything one call
     is given in memory (1.9 GB for the national graph's 7.5 million quads in one call, 0.4 GB in
     blocks of this size, for 29% more time: 52 -> 67 s); the graph has no blank nodes, whose
     labels would not carry from one block to the next."""
-    size = size or BULK_BLOCK
     with open(path, "rb") as fh:
-        while block := fh.read(size):
+        while block := fh.read(BULK_BLOCK):
             yield block + fh.readline()
 
 
