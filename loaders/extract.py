@@ -29,6 +29,14 @@ _SHOULD = re.compile(r"\b(should|must|needs? to|ought to|is required to|are requ
 _AS_MODAL = r"\b(?:as|than)\s+(?:it|they|this|these|he|she|we)\s+(?:should|must|needs? to|ought to)\b"
 _COMPARED = re.compile(_AS_MODAL, re.I)
 _SHORTFALL = re.compile(r"\b(?:not|n[’']t|less|lower|higher|longer|later|slower|fewer)\b[^.;]{0,80}?" + _AS_MODAL, re.I)
+# A sentence that opens with a directive verb asks for something ("Ensure that …", "28. Improve the
+# quality of …"): the older framework lists its recommendations under "Areas for improvement" this way.
+# Words that also open descriptions ("Review of planning is …", "Secure placements …") count only before
+# the object of a directive.
+_DIRECTIVE = re.compile(
+    r"(?:Ensure|Improve|Develop|Introduce|Strengthen|Establish|Implement|Embed|Provide|Undertake|Evaluate|"
+    r"Consider|Prioritise|Continue\s+to|Further\s+(?:develop|improve|strengthen|embed)|"
+    r"(?:Review|Monitor|Increase|Reduce|Secure|Address)(?=\s+(?:the|that|all|its|their|how|whether)\b))\b(?!\s+of\b)")
 _ACTION = re.compile(
     r"\b(?:ha(?:s|ve)|had|were|was|is|are)\s+(?:now\s+|also\s+|recently\s+|successfully\s+|been\s+)*(?:been\s+)?"
     r"(established|introduced|developed|implemented|launched|appointed|recruited|secured|created|delivered|set up|"
@@ -166,7 +174,7 @@ def _classify(sentence: str, section: str, rec_section: bool, unit: Unit, inspec
     if inspection_doc:
         if not rec_section and _SHORTFALL.search(sentence):
             return "finding", "weakness", None
-        if rec_section or (_SHOULD.search(_COMPARED.sub("", sentence)) and not re.match(r"(this|it|there)\b", sentence, re.I)
+        if rec_section or _DIRECTIVE.match(sentence) or (_SHOULD.search(_COMPARED.sub("", sentence)) and not re.match(r"(this|it|there)\b", sentence, re.I)
                            and j.positive <= j.negative):
             return "recommendation", None, None
         prior = 1 if _STRENGTH_SECTION.search(section) else -1 if _WEAKNESS_SECTION.search(section) else 0

@@ -130,3 +130,25 @@ def test_a_contents_line_is_no_statement(line, junk):
     from loaders.extract import _is_table_junk
 
     assert _is_table_junk(line) is junk
+
+
+def test_a_directive_is_a_recommendation_wherever_it_is_listed(tmp_path):
+    """The older framework lists recommendations under "Areas for improvement" as bare directives;
+    a word that also opens a description ("Review of planning …") does not make one."""
+    from loaders.extract import load
+    from loaders.read import read
+
+    report = tmp_path / "report.txt"
+    report.write_text(
+        "Inspection of services for children in need of help and protection, children looked after and care leavers\n\n"
+        "Inspection date: 29 April 2014 to 22 May 2014\n\nAreas for improvement\n\n"
+        "28. Ensure that sufficient checks are undertaken before any unplanned removal of children from their families.\n"
+        "29. Improve the quality of referrals to children’s social care by partner agencies.\n"
+        "30. Review the arrangements for return home interviews so that every child is offered one.\n\n"
+        "Quality of practice\n\n"
+        "31. Review of planning is well embedded in practice, and plans are clear and effective.\n", encoding="utf-8")
+    _, statements = load(read(report))
+    found = {" ".join(s.text.split()[:2]): (s.kind, s.polarity) for s in statements}
+    expected = {"Ensure that": ("recommendation", None), "Improve the": ("recommendation", None),
+                "Review the": ("recommendation", None), "Review of": ("finding", "strength")}
+    assert {k: found.get(k) for k in expected} == expected
