@@ -108,7 +108,7 @@ OWNED_BY_DOCUMENT = ("Statement", "Reference")
 ORPHANED_WITHOUT = {"Assessment": "HAS_ASSESSMENT", "Addressee": "ADDRESSED_TO"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 1.4 million nodes and relationships nationally, 80 MB less
 class Node:
     label: str
     id: str
@@ -124,7 +124,7 @@ class Node:
         return (spec.super_label, spec.label) if spec.super_label else (spec.label,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rel:
     type: str
     src: str

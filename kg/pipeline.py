@@ -203,14 +203,29 @@ def forked(fn: Callable, *args) -> Future:
         done: Future = Future()
         done.set_result(fn(*args))
         return done
+    import gc
+
     key = len(_INHERITED)
     _INHERITED[key] = (fn, args)
     pool = worker_pool(1)
+    release_free_memory()
+    gc.freeze()  # the child's collections then skip every inherited object instead of writing to it
     try:
         return pool.submit(_call_inherited, key)  # the worker is forked here, holding _INHERITED
     finally:
+        gc.unfreeze()
         pool.shutdown(wait=False)
         del _INHERITED[key]
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc `malloc_trim`; elsewhere nothing).
+    Freed Python objects otherwise keep their pages, and a forked child would share them."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def die_with_parent() -> None:

@@ -190,12 +190,13 @@ def test_a_failure_while_drawing_waits_for_the_drawing(tmp_path, monkeypatch):
     import kg.export
     import viz
 
-    def slow_drawing(corpus, texts, out, as_of=None, rows=None):
+    def slow_drawing(corpus, texts, out, *_):
         time.sleep(1.5)
         (out / "site").mkdir(parents=True, exist_ok=True)
         (out / "site" / "late.html").write_text("drawn after the failure", encoding="utf-8")
 
-    def boom(*a, **k):
+    def boom(*a, then=None, **k):
+        then()  # the property graph is in: the drawing starts
         raise RuntimeError("disk full")
     monkeypatch.setattr(viz, "write", slow_drawing)
     monkeypatch.setattr(kg.export, "write_graphs", boom)
