@@ -130,11 +130,17 @@ def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) ->
             continue
         section = unit.section
         rec_section = bool(_REC_SECTION.search(section))
-        for a, b in unit.sentences:
+        for i, (a, b) in enumerate(unit.sentences):
             sentence = text[a:b].lstrip("• ").strip()
             if len(sentence.split()) < 4 or _is_table_junk(sentence):
                 continue
-            kind, polarity, stat = _classify(sentence, section, rec_section, unit, inspection_doc)
+            # A list item's first sentence is what needs to improve. The sentences after it carry
+            # the item on if they ask for something ("This should include …"); otherwise they explain
+            # it ("Case recording is too variable. Where case summaries are up to date, they provide
+            # a useful snapshot …") and are judged as any other sentence.
+            listed = rec_section and (i == 0 or unit.kind != "bullet"
+                                      or bool(_SHOULD.search(_COMPARED.sub("", sentence))))
+            kind, polarity, stat = _classify(sentence, section, listed, unit, inspection_doc)
             if kind is None:
                 continue
             key = normalise(sentence)

@@ -152,3 +152,29 @@ def test_a_directive_is_a_recommendation_wherever_it_is_listed(tmp_path):
     expected = {"Ensure that": ("recommendation", None), "Improve the": ("recommendation", None),
                 "Review the": ("recommendation", None), "Review of": ("finding", "strength")}
     assert {k: found.get(k) for k in expected} == expected
+
+
+def test_a_list_item_is_a_recommendation_and_what_explains_it_is_judged(tmp_path):
+    """A focused-visit letter's "What needs to improve" items run on for several sentences: the
+    first names what must improve, a sentence that asks for more carries it on, and the rest
+    explain it, judged like any finding. ILACS items end with their national-framework tag."""
+    from loaders.extract import load
+    from loaders.read import read
+
+    letter = tmp_path / "letter.txt"
+    letter.write_text(
+        "Focused visit to Luton children’s services\n\nThis letter summarises the findings of the focused visit "
+        "to Luton children’s services on 5 and 6 June 2018.\n\n"
+        "What needs to improve in this area of social work practice\n"
+        "• Case recording is too variable. Where case summaries are up to date, they are clear and of good "
+        "quality. However, key documents are not being uploaded quickly enough. This should include the "
+        "child’s own views.\n"
+        "• The timeliness of decisions for children whose plans are not progressing. (Outcome 3, national framework)\n",
+        encoding="utf-8")
+    _, statements = load(read(letter))
+    found = {" ".join(s.text.split()[:3]): (s.kind, s.polarity) for s in statements}
+    assert found == {"Case recording is": ("recommendation", None),
+                     "Where case summaries": ("finding", "strength"),
+                     "However, key documents": ("finding", "weakness"),
+                     "This should include": ("recommendation", None),
+                     "The timeliness of": ("recommendation", None)}
