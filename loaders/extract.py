@@ -22,7 +22,16 @@ _REC_SECTION = re.compile(
     r"what needs to happen|areas? for (?:further )?development|priority actions?", re.I)
 _STRENGTH_SECTION = re.compile(r"\bstrengths?\b|what(?:'s| is) working well|good practice", re.I)
 _WEAKNESS_SECTION = re.compile(r"areas? for improvement|weakness|what are we worried|concerns?", re.I)
-_SKIP_SECTION = re.compile(r"^(contents|glossary|appendix|yours sincerely|information about|list of|budget)", re.I)
+_SKIP_SECTION = re.compile(
+    r"^(contents|glossary|appendix|yours sincerely|information about|list of|budget|quality assurance manager)", re.I)
+# Ofsted's back page ("… (Ofsted) regulates and inspects to achieve excellence …", then how to reuse the
+# document and subscribe) follows the last section with no heading of its own
+_COLOPHON = re.compile(r"The Office for Standards in Education,? Children[’']?s Services and Skills \(Ofsted\) "
+                       r"regulates and inspects")
+# "What the inspection judgements mean" defines each grade ("A good local authority leads effective
+# services …"), under sub-headings for the local authority and the board: no word of it is about the area
+_GLOSSARY = re.compile(r"\bjudge?ments mean\b", re.I)
+_GLOSSARY_PART = re.compile(r"(?:the\s+)?(?:local authority|lscb|local safeguarding children board|board)\s*$", re.I)
 _SHOULD = re.compile(r"\b(should|must|needs? to|ought to|is required to|are required to)\b(?! not have)", re.I)
 # A modal inside a comparison does not ask for anything: "progressing as they should" meets the
 # expectation; "not as timely as they should be", "longer than they should" fall short of it (a weakness)
@@ -100,8 +109,8 @@ def _span(raw: RawText, cleaned: Cleaned, a: int, b: int) -> Span:
                 raw.text[max(0, start - 32):start], raw.text[end:end + 32])
 
 
-def _body_units(units: list[Unit], meta: Described) -> list[Unit]:
-    """Drop the letter's address block and everything after the signature."""
+def _body_units(units: list[Unit], meta: Described, text: str) -> list[Unit]:
+    """Drop the letter's address block and everything after the signature or the back page."""
     start = 0
     for i, u in enumerate(units):
         if u.kind == "heading" and u.section.lower().startswith("dear"):
@@ -109,7 +118,8 @@ def _body_units(units: list[Unit], meta: Described) -> list[Unit]:
             break
     out = []
     for u in units[start:]:
-        if u.kind == "heading" and re.match(r"yours (sincerely|faithfully)", u.section, re.I):
+        if u.kind == "heading" and re.match(r"yours (sincerely|faithfully)", u.section, re.I) \
+                or _COLOPHON.match(text, u.start):
             break
         out.append(u)
     return out
@@ -125,14 +135,19 @@ def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) ->
     def context_themes(a: int, b: int, section: str = "") -> list[str]:
         return resolve.tag_themes(section or text[a:b])
 
-    for unit in _body_units(units, meta):
-        if unit.kind == "heading" or _SKIP_SECTION.match(unit.section or ""):
+    title = normalise(meta.title or "")
+    title = title if len(title.split()) >= 4 else None  # the cover's title, where a body repeats it
+    glossary = False
+    for unit in _body_units(units, meta, text):
+        if unit.kind == "heading":
+            glossary = bool(_GLOSSARY.search(unit.section)) or (glossary and bool(_GLOSSARY_PART.match(unit.section)))
+        if unit.kind == "heading" or glossary or _SKIP_SECTION.match(unit.section or ""):
             continue
         section = unit.section
         rec_section = bool(_REC_SECTION.search(section))
         for i, (a, b) in enumerate(unit.sentences):
             sentence = text[a:b].lstrip("• ").strip()
-            if len(sentence.split()) < 4 or _is_table_junk(sentence):
+            if len(sentence.split()) < 4 or _is_table_junk(sentence) or (title and normalise(sentence).startswith(title)):
                 continue
             # A list item's first sentence is what needs to improve. The sentences after it carry
             # the item on if they ask for something ("This should include …"); otherwise they explain

@@ -178,3 +178,30 @@ def test_a_list_item_is_a_recommendation_and_what_explains_it_is_judged(tmp_path
                      "However, key documents": ("finding", "weakness"),
                      "This should include": ("recommendation", None),
                      "The timeliness of": ("recommendation", None)}
+
+
+def test_grade_definitions_and_the_back_page_are_not_statements(tmp_path):
+    """Older reports end with "What the inspection judgements mean" (each grade defined, under
+    sub-headings for the local authority and the board), the inspection's quality assurance
+    manager, and Ofsted's back page, which follows the last section with no heading of its own."""
+    from loaders.extract import load
+    from loaders.read import read
+
+    body = ("Inspection of services for children in need of help and protection, children looked after and care leavers\n\n"
+            "Inspection date: 29 April 2014 to 22 May 2014\n\nLeadership, management and governance\n\n"
+            "Managers have significantly improved the quality of supervision.\n\n")
+    tail = ("What the inspection judgements mean\n\nThe local authority\n\n"
+            "A good local authority leads effective services that help, protect and care for children.\n"
+            "In a local authority that requires improvement, there are no widespread or serious failures that leave "
+            "children being harmed.\n\nThe LSCB\n\n"
+            "An LSCB that is good coordinates the activity of statutory partners well.\n"
+            "Multi-agency training in the protection and care of children is effective and evaluated regularly.\n\n"
+            "Quality assurance manager: Paul Armitage\n\n"
+            "Any complaints about the inspection or the report should be made following the procedures set out.\n\n"
+            "The Office for Standards in Education, Children’s Services and Skills (Ofsted) regulates and inspects to "
+            "achieve excellence in the care of children. It regulates and inspects childcare and children’s social "
+            "care effectively.\n")
+    report = tmp_path / "report.txt"
+    report.write_text(body + tail, encoding="utf-8")
+    _, statements = load(read(report))
+    assert [s.text for s in statements] == ["Managers have significantly improved the quality of supervision."]
