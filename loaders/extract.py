@@ -147,7 +147,8 @@ def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) ->
         rec_section = bool(_REC_SECTION.search(section))
         for i, (a, b) in enumerate(unit.sentences):
             sentence = text[a:b].lstrip("• ").strip()
-            if len(sentence.split()) < 4 or _is_table_junk(sentence) or (title and normalise(sentence).startswith(title)):
+            if len(sentence.split()) < 4 or _is_table_junk(sentence) or (title and normalise(sentence).startswith(title)) \
+                    or _is_heading_line(sentence, unit):
                 continue
             # A list item's first sentence is what needs to improve. The sentences after it carry
             # the item on if they ask for something ("This should include …"); otherwise they explain
@@ -177,6 +178,15 @@ def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) ->
 
 
 _PAGE_REF = re.compile(r"[A-Za-z’')]\s+\d{1,3}(?=\s+[A-Z]|\s*$)")  # "… Children Board 35 Information …"
+
+
+def _is_heading_line(sentence: str, unit: Unit) -> bool:
+    """A heading the segmenter took for text, in a dozen words at most: a question ("What does the
+    LSCB need to improve?"), or, outside a list, words with no full stop and no finite verb ("The
+    experiences and progress of children looked after", "Progress since the last inspection")."""
+    s = sentence.rstrip()
+    return len(s.split()) <= 12 and (s.endswith("?") or (
+        unit.kind != "bullet" and not s.endswith((".", "!", ")", ":", ";", "”", '"')) and not _SUBJECT_END.search(s)))
 
 
 def _is_table_junk(sentence: str) -> bool:

@@ -205,3 +205,18 @@ def test_grade_definitions_and_the_back_page_are_not_statements(tmp_path):
     report.write_text(body + tail, encoding="utf-8")
     _, statements = load(read(report))
     assert [s.text for s in statements] == ["Managers have significantly improved the quality of supervision."]
+
+
+@pytest.mark.parametrize("line, heading", [
+    ("What does the LSCB need to improve?", True),
+    ("The experiences and progress of children looked after and achieving permanence", True),
+    ("Progress since the last inspection", True),
+    ("The Local Safeguarding Children Board is good", False),  # a judgement with no full stop
+    ("Improve the arrangements to reduce the risk to children of sexual exploitation by:", False),
+    ("Too many questions allow a tick-box approach, and auditors are not asking ‘is it the right plan?", False),
+])
+def test_a_heading_taken_for_text_is_no_statement(line, heading):
+    from loaders.extract import _is_heading_line
+    from loaders.segment import Unit
+
+    assert _is_heading_line(line, Unit("paragraph", 0, len(line), "Summary")) is heading
