@@ -30,8 +30,8 @@ _COLOPHON = re.compile(r"The Office for Standards in Education,? Children[’']?
                        r"regulates and inspects")
 # "What the inspection judgements mean" defines each grade ("A good local authority leads effective
 # services …"), under sub-headings for the local authority and the board: no word of it is about the area
-_GLOSSARY = re.compile(r"\bjudge?ments mean\b", re.I)
-_GLOSSARY_PART = re.compile(r"(?:the\s+)?(?:local authority|lscb|local safeguarding children board|board)\s*$", re.I)
+_GRADES_DEFINED = re.compile(r"\bjudge?ments mean\b", re.I)
+_GRADES_DEFINED_PART = re.compile(r"(?:the\s+)?(?:local authority|lscb|local safeguarding children board|board)\s*$", re.I)
 _SHOULD = re.compile(r"\b(should|must|needs? to|ought to|is required to|are required to)\b(?! not have)", re.I)
 # A modal inside a comparison does not ask for anything: "progressing as they should" meets the
 # expectation; "not as timely as they should be", "longer than they should" fall short of it (a weakness)
@@ -137,11 +137,12 @@ def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) ->
 
     title = normalise(meta.title or "")
     title = title if len(title.split()) >= 4 else None  # the cover's title, where a body repeats it
-    glossary = False
+    grades_defined = False  # inside "What the inspection judgements mean"
     for unit in _body_units(units, meta, text):
         if unit.kind == "heading":
-            glossary = bool(_GLOSSARY.search(unit.section)) or (glossary and bool(_GLOSSARY_PART.match(unit.section)))
-        if unit.kind == "heading" or glossary or _SKIP_SECTION.match(unit.section or ""):
+            grades_defined = bool(_GRADES_DEFINED.search(unit.section)) or (
+                grades_defined and bool(_GRADES_DEFINED_PART.match(unit.section)))
+        if unit.kind == "heading" or grades_defined or _SKIP_SECTION.match(unit.section or ""):
             continue
         section = unit.section
         rec_section = bool(_REC_SECTION.search(section))

@@ -220,3 +220,18 @@ def test_a_heading_taken_for_text_is_no_statement(line, heading):
     from loaders.segment import Unit
 
     assert _is_heading_line(line, Unit("paragraph", 0, len(line), "Summary")) is heading
+
+
+def test_an_abbreviation_the_document_defines_names_its_agency(tmp_path):
+    from loaders.extract import load
+    from loaders.read import read
+
+    letter = tmp_path / "letter.txt"
+    letter.write_text(
+        "Focused visit to Haringey children’s services\n\nThis letter summarises the findings of the focused visit "
+        "to Haringey children’s services on 5 and 6 June 2019. The Haringey Safeguarding Children Partnership "
+        "(HSCP) oversees multi-agency training.\n\nMain findings\n\n"
+        "The HSCP has not yet evaluated the impact of its training on practice.\n", encoding="utf-8")
+    _, statements = load(read(letter))
+    found = next(s for s in statements if s.text.startswith("The HSCP"))
+    assert found.agencies == ["haringey/safeguarding-children-partnership"]
