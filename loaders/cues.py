@@ -63,7 +63,10 @@ _METHOD = re.compile(
     r"^(inspectors? (?:also )?(?:considered|met|spoke|looked|reviewed|evaluated|tracked|sampled|examined|visited|talked|read|"
     r"focused|scrutinised|held|observed|undertook|carried|analysed|gathered|discussed)|this (?:letter|report|visit|inspection|joint inspection)|the (?:jtai|visit|inspection) (?:also )?(?:included|focused|considered|evaluated)|"
     r"during (?:the|this) (?:visit|inspection)|in this inspection|we (?:looked|considered|evaluated|met|spoke)|"
-    r"a range of evidence|between \d|on \d|the inspectors? (?:considered|met|spoke|looked|reviewed|evaluated)|ofsted|this group of children|it is (?:also )?(?:important|worth))",
+    r"a range of evidence|between \d|on \d|the inspectors? (?:considered|met|spoke|looked|reviewed|evaluated)|ofsted|this group of children|it is (?:also )?(?:important|worth)|"
+    # how the visit was run, what Ofsted expects of everyone, how the report is laid out or answered
+    r"the lead inspector and|her majesty[’']?s chief inspector|it is ofsted[’']?s expectation|"
+    r"the areas for improvement have been cross-referenced|it would be (?:very )?helpful if you|any complaints about the (?:inspection|report))",
     re.I,
 )
 STRONG_POSITIVE = re.compile(

@@ -235,3 +235,18 @@ def test_an_abbreviation_the_document_defines_names_its_agency(tmp_path):
     _, statements = load(read(letter))
     found = next(s for s in statements if s.text.startswith("The HSCP"))
     assert found.agencies == ["haringey/safeguarding-children-partnership"]
+
+
+@pytest.mark.parametrize("sentence, method", [
+    ("The lead inspector and the director of children’s services agreed arrangements to deliver this visit.", True),
+    ("It is Ofsted’s expectation that, as a minimum, all children and young people receive good help.", True),
+    ("The areas for improvement have been cross-referenced with the outcomes in the National Framework.", True),
+    ("It would be very helpful if you can share an early draft of the action plan with us.", True),
+    ("Her Majesty’s Chief Inspector of Education, Children’s Services and Skills is leading Ofsted’s work.", True),
+    ("The lead professional role is not well understood by partners.", False),
+    ("Any complaints about the service are now answered within 20 days.", False),
+])
+def test_how_the_visit_was_run_is_no_finding(sentence, method):
+    from loaders.cues import is_method
+
+    assert is_method(sentence) is method
