@@ -181,13 +181,17 @@ def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) ->
 _PAGE_REF = re.compile(r"[A-Za-z’')]\s+\d{1,3}(?=\s+[A-Z]|\s*$)")  # "… Children Board 35 Information …"
 
 
+_RELATIVE = re.compile(r"\b(?:who|that|which)\s+\w+", re.I)  # "children who need help": no main verb
+
+
 def _is_heading_line(sentence: str, unit: Unit) -> bool:
     """A heading the segmenter took for text, in a dozen words at most: a question ("What does the
     LSCB need to improve?"), or, outside a list, words with no full stop and no finite verb ("The
-    experiences and progress of children looked after", "Progress since the last inspection")."""
+    experiences and progress of children who need help and protection")."""
     s = sentence.rstrip()
     return len(s.split()) <= 12 and (s.endswith("?") or (
-        unit.kind != "bullet" and not s.endswith((".", "!", ")", ":", ";", "”", '"')) and not _SUBJECT_END.search(s)))
+        unit.kind != "bullet" and not s.endswith((".", "!", ")", ":", ";", "”", '"'))
+        and not _SUBJECT_END.search(_RELATIVE.sub("", s))))
 
 
 def _is_table_junk(sentence: str) -> bool:

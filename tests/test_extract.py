@@ -211,6 +211,8 @@ def test_grade_definitions_and_the_back_page_are_not_statements(tmp_path):
     ("What does the LSCB need to improve?", True),
     ("The experiences and progress of children looked after and achieving permanence", True),
     ("Progress since the last inspection", True),
+    ("The experiences and progress of children who need help and protection", True),
+    ("Children who need help are seen quickly", False),
     ("The Local Safeguarding Children Board is good", False),  # a judgement with no full stop
     ("Improve the arrangements to reduce the risk to children of sexual exploitation by:", False),
     ("Too many questions allow a tick-box approach, and auditors are not asking ‘is it the right plan?", False),
