@@ -153,8 +153,8 @@ def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) ->
                 continue
             # A list item's first sentence is what needs to improve. The sentences after it carry
             # the item on if they ask for something ("This should include …"); otherwise they explain
-            # it ("Case recording is too variable. Where case summaries are up to date, they provide
-            # a useful snapshot …") and are judged as any other sentence.
+            # it ("Case recording is too variable. However, key documents are not being uploaded
+            # quickly enough.") and are judged as any other sentence.
             listed = rec_section and (i == 0 or unit.kind != "bullet"
                                       or bool(_SHOULD.search(_COMPARED.sub("", sentence))))
             kind, polarity, stat = _classify(sentence, section, listed, unit, inspection_doc)
