@@ -3,10 +3,12 @@
 `clean(text)` returns the repaired text and, for every character of it, the
 offset of the original character it came from, so any span of the clean text
 can be shown (and quoted exactly) in the original. Repairs: running headers,
-footers and page numbers are dropped; lines wrapped inside a paragraph are
-joined; sentences cut by page breaks or footnotes are rejoined; hyphenation is
-undone where the joined word occurs elsewhere in the document; footnote
-markers are removed; bullets (`-`, `•`, `■`, `◼`, U+F06E, U+F02D…) become "• ".
+footers, page numbers and a contact block at the foot of a page (a letterhead's
+address, telephone, e-mail and web lines) are dropped; lines wrapped inside a
+paragraph are joined; sentences cut by page breaks or footnotes are rejoined; a
+word broken at a line-end hyphen is joined without the hyphen where the joined
+word occurs elsewhere in the document, else with it ("care-\nexperienced" is
+"care-experienced"); footnote markers are removed; bullets (`-`, `•`, `■`, `◼`, U+F06E, U+F02D…) become "• ".
 """
 from __future__ import annotations
 
@@ -32,6 +34,10 @@ _REPORT_HEADING = re.compile(r"^(?:The (?:experiences and progress|impact of lea
                              r"Overall effectiveness|Inspection findings|Recommendations\s*$|Areas for (?:improvement|priority action))")
 _BREAKS_OFF = re.compile(r"(?:[-–—,]|\b(?:of|to|and|or|from|in|by|the|a|an|at|than|for|with|on|as|is|are|was|were))$")
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
+# A line of a contact block: an e-mail or web address, a telephone number, a UK postcode.
+_CONTACT = re.compile(r"[\w.+-]@[\w-]+\.\w|\bwww\.|https?://|^\s*(?:T|Tel|Telephone|Textphone|Fax|Phone|Minicom)\b\.?:?\s*[+(\d]"
+                      r"|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\s*$")
+_TITLE_LINE = re.compile(r"^\s*(?:[A-Z0-9][\w’'&,.-]*\s*){1,4}$")  # "Piccadilly Gate", "Ofsted", "Manchester"
 
 
 @dataclass(frozen=True)
@@ -97,9 +103,41 @@ def running_lines(lines: list[_Line]) -> set[int]:
     return drop
 
 
+def contact_blocks(lines: list[_Line], tail: int = 12) -> set[int]:
+    """Indexes of the contact block ending a page that another page follows: letters print the
+    sender's address, telephone, e-mail and web address at the foot of the first page, where
+    text that runs on to the next page is cut by it. The block is the short lines from the first
+    of at least two contact lines (e-mail, web, telephone, postcode) among the page's last
+    `tail` lines to the page's end, and up to four short title-case lines just above it (the
+    organisation, street and town); a line of running text above it ends the block."""
+    by_page: dict[int, list[int]] = {}
+    for i, ln in enumerate(lines):
+        if ln.text.strip():
+            by_page.setdefault(ln.page, []).append(i)
+    last_page = max(by_page, default=0)
+    drop: set[int] = set()
+    for page, idx in by_page.items():
+        if page == last_page:
+            continue
+        end = idx[-tail:]
+        hits = [i for i in end if len(lines[i].text.strip()) <= 60 and _CONTACT.search(lines[i].text)]
+        if len(hits) < 2:
+            continue
+        block = [i for i in end if i >= hits[0]]
+        if any(len(lines[i].text.strip()) > 60 for i in block):
+            continue
+        above = [i for i in idx if i < hits[0]]
+        for _ in range(4):
+            if not above or not _TITLE_LINE.match(lines[above[-1]].text):
+                break
+            block.insert(0, above.pop())
+        drop.update(block)
+    return drop
+
+
 def clean(text: str) -> Cleaned:
     lines = _lines(text)
-    drop = running_lines(lines)
+    drop = running_lines(lines) | contact_blocks(lines)
     vocab = set(re.findall(r"[a-z]{4,}", text.lower()))
     lengths = sorted(len(ln.text.strip()) for ln in lines if ln.text.strip())
     full = lengths[int(len(lengths) * 0.9)] if lengths else 80
@@ -133,9 +171,10 @@ def clean(text: str) -> Cleaned:
             joinable = not bullet and not _END.search(tail) and chars[:1].islower()
             if paragraph_open and not bullet:
                 m, n = _WORD_END.search(tail), _WORD_START.match(chars)
-                if m and n and (m.group(1) + n.group(1)).lower() in vocab:
-                    out[-1] = out[-1][:-1]
-                    offs.pop()
+                if m and n:  # a word broken at a line-end hyphen: joined, without the hyphen if
+                    if (m.group(1) + n.group(1)).lower() in vocab:  # the document spells it so
+                        out[-1] = out[-1][:-1]
+                        offs.pop()
                     emit(chars, at)
                     paragraph_open = True
                     pending_break = None

@@ -101,6 +101,34 @@ def test_clean_repairs_and_maps_back():
     assert text[a:b] == "variable"
 
 
+def test_a_contact_block_at_a_page_foot_does_not_cut_the_sentence_it_interrupts():
+    """Letters print the sender's address, telephone, e-mail and web address at the foot of the
+    first page; a sentence running on to page 2 must come back whole, without them. A page
+    whose last line is running text that names an e-mail address keeps that line."""
+    text = ("Dear Ms Smith\n\nInspectors found sound practice in the front door and\n"
+            "Inspectorate House\nHigh Street\nLeeds\nLS1 4AB\n\nT 0300 000 0000\nTextphone 0161 000 0000\n"
+            "enquiries@inspectorate.example\nwww.example.gov.uk/inspectorate\n\n\f\n2\n\n"
+            "assessment service. Leaders are visible.\n"
+            "Families can ask for help by writing to the team at help@council.example, which replies the same day\n"
+            "\f3\nand within a week. Plans are clear.\n")
+    cleaned = clean(text).text
+    assert "sound practice in the front door and assessment service. Leaders are visible." in cleaned
+    assert not any(w in cleaned for w in ("Inspectorate House", "High Street", "Leeds", "LS1", "0300", "Textphone", "www."))
+    assert "help@council.example, which replies the same day and within a week." in cleaned
+
+
+def test_a_word_broken_at_a_line_end_hyphen_keeps_it_unless_the_document_spells_it_whole():
+    text = ("Most care-\nexperienced young people have a personal adviser who is well-\nbeing focused.\n"
+            "Their wellbeing is good and plans are outcome-\nfocused.\n")
+    cleaned = clean(text).text
+    assert "Most care-experienced young people" in cleaned
+    assert "who is wellbeing focused." in cleaned  # "wellbeing" is how this document spells it
+    assert "outcome-focused." in cleaned
+    i = cleaned.index("care-experienced")
+    a, b = clean(text).to_original(i, i + len("care-experienced"))
+    assert text[a:b] == "care-\nexperienced"
+
+
 def test_a_heading_before_a_numbered_paragraph_stays_a_heading():
     """Reports of the older framework put a section heading straight above paragraph "117." (on
     the same line as its text, or alone): the heading must not run into the paragraph, or the
