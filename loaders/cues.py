@@ -51,13 +51,22 @@ NEGATIVE = [
     r"more to do", r"too much", r"under-(?:developed|utilised|used)", r"reactive", r"room for", r"remains? (?:a |an )?(?:considerable |significant |key |major )?(?:issue|challenge|concern|priority)",
     r"remains? (?:very )?high", r"remains? low", r"fluctuat\w+", r"not evidenced", r"not in place",
     r"overly \w+", r"over-optimis\w+", r"slower",
+    # what could or would be better is not yet so
+    r"(?:could|would) (?:be |have been )?(?:\w+ )?(?:more|better) \w+", r"would be (?:further )?(?:strengthened|improved|enhanced)",
+    r"(?:more|still) (?:work )?(?:is|needs) to be done", r"need to (?:make )?(?:more|better|further) \w+",
+    r"the need to \w+",  # "Leaders recognise the need to strengthen …": a shortfall they know of
 ]
 _NEGATORS = r"(?:not|never|no|insufficiently|less|neither|nor|without|lack of|not always|not consistently|not sufficiently|not yet)"
 _POS = re.compile(r"\b(" + "|".join(POSITIVE) + r")\b", re.I)
 _WEAK_POS = re.compile(r"\b(" + "|".join(WEAK_POSITIVE) + r")\b", re.I)
 _NEG = re.compile(r"\b(" + "|".join(NEGATIVE) + r")\b", re.I)
 _NEGATED = re.compile(rf"\b{_NEGATORS}\s+(?:\w+\s+){{0,2}}$", re.I)
-_CONCESSIVE = re.compile(r"^(although|while|whilst|despite|notwithstanding|even though|though)\b[^,;]{3,}[,;]\s*", re.I)
+_CONCESSIVE = re.compile(r"^(?:however,?\s+|but\s+|yet\s+)?(although|while|whilst|despite|notwithstanding|even though|though)\b"
+                         r"[^,;]{3,}[,;]\s*", re.I)
+# A sentence that opens with "However" turns against the one before it: in the annotated reports
+# 59 of 62 such findings are weaknesses. It tips a close call; cues still decide the rest.
+_HOWEVER = re.compile(r"^however\b", re.I)
+HOWEVER_WEIGHT = 0.5
 _BUT = re.compile(r"[,;]\s*(?:but|however|although|yet)\b,?\s*", re.I)
 _METHOD = re.compile(
     r"^(inspectors? (?:also )?(?:considered|met|spoke|looked|reviewed|evaluated|tracked|sampled|examined|visited|talked|read|"
@@ -153,6 +162,9 @@ def judge(sentence: str) -> Judgement:
     """Polarity cues of a sentence; "Although X, Y" and "X, but Y" are judged mainly by Y."""
     j = Judgement()
     text = _domain(sentence.strip())
+    if _HOWEVER.match(text):
+        j.negative += HOWEVER_WEIGHT
+        j.cues.append("-however")
     m = _CONCESSIVE.match(text)
     if m:
         _score(text[:m.end()], 0.3, j)

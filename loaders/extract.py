@@ -32,7 +32,8 @@ _COLOPHON = re.compile(r"The Office for Standards in Education,? Children[’']?
 # services …"), under sub-headings for the local authority and the board: no word of it is about the area
 _GRADES_DEFINED = re.compile(r"\bjudge?ments mean\b", re.I)
 _GRADES_DEFINED_PART = re.compile(r"(?:the\s+)?(?:local authority|lscb|local safeguarding children board|board)\s*$", re.I)
-_SHOULD = re.compile(r"\b(should|must|needs? to|ought to|is required to|are required to)\b(?! not have)", re.I)
+# "More needs to be done", "aware of the need to …" observe a shortfall (a weakness); they ask nothing
+_SHOULD = re.compile(r"\b(should|must|(?<!the )needs? to(?! be done)|ought to|is required to|are required to)\b(?! not have)", re.I)
 # A modal inside a comparison does not ask for anything: "progressing as they should" meets the
 # expectation; "not as timely as they should be", "longer than they should" fall short of it (a weakness)
 _AS_MODAL = r"\b(?:as|than)\s+(?:it|they|this|these|he|she|we)\s+(?:should|must|needs? to|ought to)\b"

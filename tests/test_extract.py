@@ -36,6 +36,43 @@ def test_negations_and_aims(sentence, polarity):
     assert judge(sentence).polarity == polarity
 
 
+@pytest.mark.parametrize("sentence,polarity", [
+    # what could or would be better is not so yet
+    ("However, danger statements could be used more effectively to articulate concerns.", "weakness"),
+    ("Pathway plans reflect care leavers' histories, but would be strengthened if actions were clearer.", "weakness"),
+    ("Leaders are aware of the need to make more effective use of data in the front door.", "weakness"),
+    # "However, despite/while X, Y" is judged by Y, as "Despite X, Y" is
+    ("However, despite increased capacity and improved managerial oversight, a small number of children "
+     "experience delay.", "weakness"),
+    ("However, whilst it is too early to judge these initiatives, plans are now clear and timely.", "strength"),
+    # an opening "However" turns against the sentence before: it tips a close call, not a clear one
+    ("However, the quality of these placements varies.", "weakness"),
+    ("However, positive matches for brothers and sisters to stay together are evident.", "strength"),
+])
+def test_what_could_be_better_and_an_opening_however(sentence, polarity):
+    assert judge(sentence).polarity == polarity
+
+
+def test_more_needs_to_be_done_observes_a_shortfall_and_asks_nothing(tmp_path):
+    """"More needs to be done" and "the need to …" report a weakness; "should"/"needs to" ask."""
+    from loaders.extract import load
+    from loaders.read import read
+
+    letter = tmp_path / "letter.txt"
+    letter.write_text(
+        "Focused visit to Knowsley children’s services\n\n"
+        "This letter summarises the findings of the focused visit to Knowsley children’s services on 11 and "
+        "12 October 2022.\n\nMain findings\n\n"
+        "While positive progress has been made, more needs to be done to strengthen practice.\n"
+        "Leaders are aware of the need to make more effective use of performance data.\n"
+        "Managers recognise the need to strengthen audit practice.\n"
+        "The local authority needs to improve the timeliness of assessments.\n", encoding="utf-8")
+    _, statements = load(read(letter))
+    found = {s.text.split()[0]: (s.kind, s.polarity) for s in statements}
+    assert found == {"While": ("finding", "weakness"), "Leaders": ("finding", "weakness"),
+                     "Managers": ("finding", "weakness"), "The": ("recommendation", None)}
+
+
 def test_span_is_the_exact_original_text(samples):
     corpus, texts = samples
     for s in corpus.statements:
