@@ -8,7 +8,8 @@ address, telephone, e-mail and web lines) are dropped; lines wrapped inside a
 paragraph are joined; sentences cut by page breaks or footnotes are rejoined; a
 word broken at a line-end hyphen is joined without the hyphen where the joined
 word occurs elsewhere in the document, else with it ("care-\nexperienced" is
-"care-experienced"); footnote markers are removed; bullets (`-`, `•`, `■`, `◼`, U+F06E, U+F02D…) become "• ".
+"care-experienced"); footnote markers are removed; bullets (`-`, `•`, `■`, `◼`,
+U+F06E, U+F02D…) become "• ".
 """
 from __future__ import annotations
 

@@ -23,12 +23,18 @@ POSITIVE = [
     r"holistic", r"enthused", r"enjoy", r"understood", r"productive", r"relentless(?:ly)?", r"empathy", r"kindness",
     r"high morale", r"morale is high", r"palpable", r"actively", r"traction", r"warmly", r"proud", r"readiness",
     r"systematic(?:ally)?", r"sincere", r"genuine(?:ly)?",
+    r"(?:highly )?valued", r"vigilant", r"alert to", r"visible", r"aspirational",
+    r"influential", r"impressed", r"(?:speak|spoke|spoken|speaks) highly", r"high regard", r"highly (?:regarded|skilled|effective)",
+    r"(?:took|take|takes|taken|taking) immediate action", r"tailored", r"adds? value",
 ]
 WEAK_POSITIVE = [
     r"usually", r"planned", r"regular(?:ly)?", r"informed", r"proportionate", r"ensures?", r"enables?", r"helps?",
     r"safe", r"stable", r"increased", r"better", r"progress", r"culture of", r"focused", r"evident", r"evidenced",
     r"increasingly", r"in place", r"achieved", r"committed", r"determined", r"detailed", r"embedded", r"secure[sd]?",
     r"understand", r"sought", r"invested", r"oversee", r"endeavour", r"beginning to", r"begun to", r"starting to",
+    # "Leaders know the service well", "conferences work well" (not "… as well", "safe and well"): enough to
+    # make a sentence a finding, too little to outweigh a shortfall in it
+    r"(?<!\bas )(?<!safe and )well(?=\s*[.,;:]|\s*$)",
 ]
 NEGATIVE = [
     r"weak(?:ness|nesses|er)?", r"poor(?:ly)?", r"inadequate(?:ly)?", r"ineffective(?:ly)?", r"insufficient(?:ly)?",
@@ -55,6 +61,7 @@ NEGATIVE = [
     r"(?:could|would) (?:be |have been )?(?:\w+ )?(?:more|better) \w+", r"would be (?:further )?(?:strengthened|improved|enhanced)",
     r"(?:more|still) (?:work )?(?:is|needs) to be done", r"need to (?:make )?(?:more|better|further) \w+",
     r"the need to \w+",  # "Leaders recognise the need to strengthen …": a shortfall they know of
+    r"(?:is|are|was|were|be|been) unsuitable", r"unsatisfactory", r"unsuccessful", r"too great",
 ]
 _NEGATORS = r"(?:not|never|no|insufficiently|less|neither|nor|without|lack of|not always|not consistently|not sufficiently|not yet)"
 _POS = re.compile(r"\b(" + "|".join(POSITIVE) + r")\b", re.I)

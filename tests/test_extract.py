@@ -53,6 +53,20 @@ def test_what_could_be_better_and_an_opening_however(sentence, polarity):
     assert judge(sentence).polarity == polarity
 
 
+@pytest.mark.parametrize("sentence,polarity", [
+    ("Leaders know the service well.", "strength"),  # "well" closing a clause
+    ("Child protection conferences and core groups work well.", "strength"),
+    ("Children are seen alone by their social workers as well.", None),  # "as well" is "also"
+    ("Plans are written well, but actions are not always progressed.", "weakness"),  # too weak to outweigh
+    ("Foster carers spoke highly of the support they receive.", "strength"),
+    ("Staff feel listened to and valued.", "strength"),
+    ("Although these children receive support, such arrangements are unsuitable.", "weakness"),
+    ("Care leavers in unsuitable accommodation are visited every week.", None),  # a category, no verdict
+])
+def test_plain_words_of_praise_and_shortfall(sentence, polarity):
+    assert judge(sentence).polarity == polarity
+
+
 def test_more_needs_to_be_done_observes_a_shortfall_and_asks_nothing(tmp_path):
     """"More needs to be done" and "the need to …" report a weakness; "should"/"needs to" ask."""
     from loaders.extract import load
