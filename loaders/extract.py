@@ -38,6 +38,13 @@ _SHOULD = re.compile(r"\b(should|must|(?<!the )needs? to(?! be done)|ought to|is
 # expectation; "not as timely as they should be", "longer than they should" fall short of it (a weakness)
 _AS_MODAL = r"\b(?:as|than)\s+(?:it|they|this|these|he|she|we)\s+(?:should|must|needs? to|ought to)\b"
 _COMPARED = re.compile(_AS_MODAL, re.I)
+
+
+def _asks(sentence: str) -> bool:
+    """A modal that asks for something ("should", "needs to"), not one inside a comparison."""
+    return bool(_SHOULD.search(_COMPARED.sub("", sentence)))
+
+
 _SHORTFALL = re.compile(r"\b(?:not|n[’']t|less|lower|higher|longer|later|slower|fewer)\b[^.;]{0,80}?" + _AS_MODAL, re.I)
 # A sentence that opens with a directive verb asks for something ("Ensure that …", "28. Improve the
 # quality of …"): the older framework lists its recommendations under "Areas for improvement" this way.
@@ -157,7 +164,7 @@ def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) ->
             # it ("Case recording is too variable. However, key documents are not being uploaded
             # quickly enough.") and are judged as any other sentence.
             listed = rec_section and (i == 0 or unit.kind != "bullet"
-                                      or bool(_SHOULD.search(_COMPARED.sub("", sentence))))
+                                      or _asks(sentence))
             kind, polarity, stat = _classify(sentence, section, listed, unit, inspection_doc)
             if kind is None:
                 continue
@@ -211,7 +218,7 @@ def _classify(sentence: str, section: str, rec_section: bool, unit: Unit, inspec
     if inspection_doc:
         if not rec_section and _SHORTFALL.search(sentence):
             return "finding", "weakness", None
-        if rec_section or _DIRECTIVE.match(sentence) or (_SHOULD.search(_COMPARED.sub("", sentence)) and not re.match(r"(this|it|there)\b", sentence, re.I)
+        if rec_section or _DIRECTIVE.match(sentence) or (_asks(sentence) and not re.match(r"(this|it|there)\b", sentence, re.I)
                            and j.positive <= j.negative):
             return "recommendation", None, None
         prior = 1 if _STRENGTH_SECTION.search(section) else -1 if _WEAKNESS_SECTION.search(section) else 0

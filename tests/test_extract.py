@@ -31,12 +31,6 @@ def test_although_is_judged_by_the_main_clause():
     # an aim ("before … can deliver good services") is no finding about the present
     ("There is more to do before the partnership can deliver consistently good help.", "weakness"),
     ("Leaders were quick to act, and plans are now clear and timely.", "strength"),
-])
-def test_negations_and_aims(sentence, polarity):
-    assert judge(sentence).polarity == polarity
-
-
-@pytest.mark.parametrize("sentence,polarity", [
     # what could or would be better is not so yet
     ("However, danger statements could be used more effectively to articulate concerns.", "weakness"),
     ("Pathway plans reflect care leavers' histories, but would be strengthened if actions were clearer.", "weakness"),
@@ -48,12 +42,7 @@ def test_negations_and_aims(sentence, polarity):
     # an opening "However" turns against the sentence before: it tips a close call, not a clear one
     ("However, the quality of these placements varies.", "weakness"),
     ("However, positive matches for brothers and sisters to stay together are evident.", "strength"),
-])
-def test_what_could_be_better_and_an_opening_however(sentence, polarity):
-    assert judge(sentence).polarity == polarity
-
-
-@pytest.mark.parametrize("sentence,polarity", [
+    # plain words of praise and shortfall
     ("Leaders know the service well.", "strength"),  # "well" closing a clause
     ("Child protection conferences and core groups work well.", "strength"),
     ("Children are seen alone by their social workers as well.", None),  # "as well" is "also"
@@ -63,7 +52,7 @@ def test_what_could_be_better_and_an_opening_however(sentence, polarity):
     ("Although these children receive support, such arrangements are unsuitable.", "weakness"),
     ("Care leavers in unsuitable accommodation are visited every week.", None),  # a category, no verdict
 ])
-def test_plain_words_of_praise_and_shortfall(sentence, polarity):
+def test_polarity_of_a_sentence(sentence, polarity):
     assert judge(sentence).polarity == polarity
 
 
