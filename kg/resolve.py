@@ -323,7 +323,7 @@ class _Matchers:
         orth: dict[str, set[str]] = {}
         for key, phrase in entries:
             for v in _variants(phrase):
-                single = len(nlp.make_doc(v)) == 1 and title_case_single
+                single = title_case_single and len(nlp.make_doc(v)) == 1
                 if _case_sensitive(v) or single:
                     forms = {v, v.upper()} | ({v.title() if " " in v else v[:1].upper() + v[1:]} if single else set())
                     orth.setdefault(key, set()).update(forms)
