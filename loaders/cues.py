@@ -74,7 +74,15 @@ _CONCESSIVE = re.compile(r"^(?:however,?\s+|but\s+|yet\s+)?(although|while|whils
 # 59 of 62 such findings are weaknesses. It tips a close call; cues still decide the rest.
 _HOWEVER = re.compile(r"^however\b", re.I)
 HOWEVER_WEIGHT = 0.5
-_BUT = re.compile(r"[,;]\s*(?:but|however|although|yet)\b,?\s*", re.I)
+_BUT = re.compile(r"[,;]\s*(?:but|however|although|yet)\b,?\s*|"
+                  # "… strengthened but have yet to lead …": a bare "but" opening a verb phrase or clause
+                  r"\s+but\s+(?=(?:(?:it|this|these|they|there|some|many|most|not|too|still)\s+)?(?:is|are|was|were|has|have|"
+                  r"had|do|does|did|remains?|needs?|requires?|lacks?|cannot|can't)\b)", re.I)
+# A negative cue that negates ("has not", "yet to", "cannot") reaches to the end of its clause: praise
+# words there ("… has not been taken to ensure timely …", "yet to lead to consistent improvements")
+# describe what is missing and do not count.
+_NEGATING = re.compile(r"\b(?:not|never|yet to|cannot)\b", re.I)
+_CLAUSE_END = re.compile(r"[,;:]")
 _METHOD = re.compile(
     r"^(inspectors? (?:also )?(?:considered|met|spoke|looked|reviewed|evaluated|tracked|sampled|examined|visited|talked|read|"
     r"focused|scrutinised|held|observed|undertook|carried|analysed|gathered|discussed)|this (?:letter|report|visit|inspection|joint inspection)|the (?:jtai|visit|inspection) (?:also )?(?:included|focused|considered|evaluated)|"
@@ -131,7 +139,11 @@ def _score(text: str, weight: float, j: Judgement) -> None:
     for m in _NEG.finditer(text):
         j.negative += weight
         j.cues.append(f"-{m.group(0).lower()}")
-        neg_spans.append((m.start(), m.end()))
+        end = m.end()
+        if _NEGATING.search(m.group(0)):  # its scope: the rest of the clause
+            stop = _CLAUSE_END.search(text, end)
+            end = stop.start() if stop else len(text)
+        neg_spans.append((m.start(), end))
     for rx, w in ((_POS, weight), (_WEAK_POS, weight * 0.5)):
         for m in rx.finditer(text):
             if any(a <= m.start() < b for a, b in neg_spans):

@@ -51,6 +51,13 @@ def test_although_is_judged_by_the_main_clause():
     ("Staff feel listened to and valued.", "strength"),
     ("Although these children receive support, such arrangements are unsuitable.", "weakness"),
     ("Care leavers in unsuitable accommodation are visited every week.", None),  # a category, no verdict
+    # a bare "but" before a verb phrase turns the sentence as ", but" does
+    ("Quality assurance processes have been strengthened but have yet to lead to consistent improvements.", "weakness"),
+    ("The timeliness of conferences has fluctuated but is moving on a positive trajectory.", "strength"),
+    # praise words in the rest of a negating cue's clause describe what is missing
+    ("Effective action has not been taken to ensure timely assessments.", "weakness"),
+    ("Plans for babies who will not be able to live safely at home are progressed appropriately.", "strength"),
+    ("Some assessments are taking many weeks, with the rationale not being clear.", "weakness"),
 ])
 def test_polarity_of_a_sentence(sentence, polarity):
     assert judge(sentence).polarity == polarity
