@@ -303,8 +303,9 @@ class RDFStore:
         N-Quads file already written from it (`write_nquads`), read in a stream. Both are this
         program's own output, so the loader skips re-validating every IRI (`lenient`).
 
-        The store is then optimized (its bulk-loaded files compacted): on the national graph
-        that makes the named queries 4-5x faster, for 8 s of compaction."""
+        The store is then optimized: each block leaves files of its own that every lookup
+        searches, and compacting them (8-13 s for the national graph) makes the named queries
+        there 2-12x faster (documents 445 -> 85 ms)."""
         self.store.clear()
         if nquads_file is not None:
             for block in _blocks(nquads_file):
