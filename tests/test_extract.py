@@ -63,8 +63,8 @@ def test_polarity_of_a_sentence(sentence, polarity):
     assert judge(sentence).polarity == polarity
 
 
-def test_more_needs_to_be_done_observes_a_shortfall_and_asks_nothing(tmp_path):
-    """"More needs to be done" and "the need to …" report a weakness; "should"/"needs to" ask."""
+def _main_findings(tmp_path, *lines):
+    """A focused-visit letter whose main findings are `lines`: (document, {first word: (kind, polarity)})."""
     from loaders.extract import load
     from loaders.read import read
 
@@ -72,13 +72,19 @@ def test_more_needs_to_be_done_observes_a_shortfall_and_asks_nothing(tmp_path):
     letter.write_text(
         "Focused visit to Knowsley children’s services\n\n"
         "This letter summarises the findings of the focused visit to Knowsley children’s services on 11 and "
-        "12 October 2022.\n\nMain findings\n\n"
-        "While positive progress has been made, more needs to be done to strengthen practice.\n"
-        "Leaders are aware of the need to make more effective use of performance data.\n"
-        "Managers recognise the need to strengthen audit practice.\n"
-        "The local authority needs to improve the timeliness of assessments.\n", encoding="utf-8")
-    _, statements = load(read(letter))
-    found = {s.text.split()[0]: (s.kind, s.polarity) for s in statements}
+        "12 October 2022.\n\nMain findings\n\n" + "".join(f"{line}\n" for line in lines), encoding="utf-8")
+    doc, statements = load(read(letter))
+    return doc, {s.text.split()[0]: (s.kind, s.polarity) for s in statements}
+
+
+def test_more_needs_to_be_done_observes_a_shortfall_and_asks_nothing(tmp_path):
+    """"More needs to be done" and "the need to …" report a weakness; "should"/"needs to" ask."""
+    _, found = _main_findings(
+        tmp_path,
+        "While positive progress has been made, more needs to be done to strengthen practice.",
+        "Leaders are aware of the need to make more effective use of performance data.",
+        "Managers recognise the need to strengthen audit practice.",
+        "The local authority needs to improve the timeliness of assessments.")
     assert found == {"While": ("finding", "weakness"), "Leaders": ("finding", "weakness"),
                      "Managers": ("finding", "weakness"), "The": ("recommendation", None)}
 
@@ -147,20 +153,12 @@ def test_ids_are_stable_across_runs(samples):
 
 def test_a_modal_inside_a_comparison_is_no_recommendation(tmp_path):
     """"Not as timely as they should be" reports a shortfall; "should" alone asks for something."""
-    from loaders.extract import load
-    from loaders.read import read
-
-    letter = tmp_path / "letter.txt"
-    letter.write_text(
-        "Focused visit to Knowsley children’s services\n\n"
-        "This letter summarises the findings of the focused visit to Knowsley children’s services on 11 and "
-        "12 October 2022.\n\nMain findings\n\n"
-        "Initial health assessments for children in care are not as timely as they should be.\n"
-        "Some families have waited longer than they should for the right help from early help services.\n"
-        "Caseloads for social workers in the assessment teams are higher than they need to be.\n"
-        "Leaders should improve the quality of management oversight of children’s plans.\n", encoding="utf-8")
-    doc, statements = load(read(letter))
-    found = {s.text.split()[0]: (s.kind, s.polarity) for s in statements}
+    doc, found = _main_findings(
+        tmp_path,
+        "Initial health assessments for children in care are not as timely as they should be.",
+        "Some families have waited longer than they should for the right help from early help services.",
+        "Caseloads for social workers in the assessment teams are higher than they need to be.",
+        "Leaders should improve the quality of management oversight of children’s plans.")
     assert doc.kind == "focused_visit"
     assert found == {"Initial": ("finding", "weakness"), "Some": ("finding", "weakness"),
                      "Caseloads": ("finding", "weakness"), "Leaders": ("recommendation", None)}
