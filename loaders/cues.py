@@ -47,7 +47,7 @@ NEGATIVE = [
     r"not always", r"not consistently", r"not sufficiently", r"not yet", r"yet to", r"not routinely",
     r"not fully", r"not effective", r"not well", r"not been", r"has not", r"have not", r"had not", r"does not",
     r"do not", r"did not", r"is not", r"are not", r"was not", r"were not", r"cannot", r"no (?:evidence|clear|formal|system)",
-    r"more work is needed", r"further work is (?:needed|required)", r"needs? to (?:improve|be improved|be strengthened)",
+    r"more work is needed", r"further work is (?:needed|required)", r"needs? to (?:improve|strengthen|be improved|be strengthened|do (?:more|better))",
     r"requires? improvement", r"room for improvement", r"too soon", r"remains? (?:a concern|weak|inconsistent|variable|poor|limited)",
     r"(?:is|are) still", r"continues? to be (?:a concern|weak|inconsistent|variable|poor|limited)", r"not all",
     r"few", r"infrequent(?:ly)?", r"ineffectual", r"superficial", r"unsafe", r"vacanc(?:y|ies)",

@@ -38,11 +38,15 @@ _SHOULD = re.compile(r"\b(should|must|(?<!the )needs? to(?! be done)|ought to|is
 # expectation; "not as timely as they should be", "longer than they should" fall short of it (a weakness)
 _AS_MODAL = r"\b(?:as|than)\s+(?:it|they|this|these|he|she|we)\s+(?:should|must|needs? to|ought to)\b"
 _COMPARED = re.compile(_AS_MODAL, re.I)
+# Nor does what someone needs, inside a clause ("the help they need to re-enter education", "leaders
+# know that they need to …"); a sentence or clause that opens "They need to …" asks
+_NEEDED = re.compile(r"(?<=[^\W\d_]) (?:they|we|he|she|you) need to\b", re.I)
 
 
 def _asks(sentence: str) -> bool:
-    """A modal that asks for something ("should", "needs to"), not one inside a comparison."""
-    return bool(_SHOULD.search(_COMPARED.sub("", sentence)))
+    """A modal that asks for something ("should", "needs to"), not one inside a comparison or
+    one that says what someone needs."""
+    return bool(_SHOULD.search(_NEEDED.sub("", _COMPARED.sub("", sentence))))
 
 
 _SHORTFALL = re.compile(r"\b(?:not|n[’']t|less|lower|higher|longer|later|slower|fewer)\b[^.;]{0,80}?" + _AS_MODAL, re.I)

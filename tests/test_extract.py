@@ -89,6 +89,19 @@ def test_more_needs_to_be_done_observes_a_shortfall_and_asks_nothing(tmp_path):
                      "Managers": ("finding", "weakness"), "The": ("recommendation", None)}
 
 
+def test_what_someone_needs_asks_nothing(tmp_path):
+    """"The help they need to …" and "know that they need to do more" say what is needed or missing;
+    a sentence or clause that opens "They need to …" still asks."""
+    _, found = _main_findings(
+        tmp_path,
+        "Too many young people do not get the support they need to return to education.",
+        "Managers know that they need to do more to reduce caseloads.",
+        "They need to make sure that plans are reviewed on time.",
+        "When a plan changes, they need to tell the family.")
+    assert found == {"Too": ("finding", "weakness"), "Managers": ("finding", "weakness"),
+                     "They": ("recommendation", None), "When": ("recommendation", None)}
+
+
 def test_span_is_the_exact_original_text(samples):
     corpus, texts = samples
     for s in corpus.statements:
