@@ -400,9 +400,26 @@ def analyse(out: Path = OUT, top: int = typer.Option(10, help="How many agencies
         out_.print(f"theme cluster {i}: {', '.join(cluster)}")
 
 
-def main() -> None:  # pragma: no cover
-    app()
+def main() -> None:
+    """The `kg` command: the app, then an exit that skips tearing down the 1,800 modules a build
+    imports (0.4 s). Output is flushed and exit handlers run first; every file and server is
+    closed by then."""
+    import atexit
+
+    try:
+        app()
+        code: object = 0
+    except SystemExit as done:
+        code = done.code
+    if not isinstance(code, int):
+        if code is not None:
+            print(code, file=sys.stderr)
+        code = 0 if code is None else 1
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":
     main()

@@ -222,7 +222,7 @@ def test_the_wheel_carries_its_resources(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "kg/samples/000_d575777664c372be.txt" in names and "ontology/themes.ttl" in names
     assert any(n.startswith("queries/sparql/") and n.endswith(".rq") for n in names)
-    assert "kg = kg.cli:app" in zipfile.ZipFile(wheel).read(
+    assert "kg = kg.cli:main" in zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
@@ -239,6 +239,10 @@ def test_the_wheel_carries_its_resources(tmp_path):
     assert (elsewhere / "built" / "findings.jsonl").stat().st_size > 1000
     assert subprocess.run([sys.executable, "-m", "kg.cli", "--help"], cwd=elsewhere, env=env,
                           capture_output=True, text=True).returncode == 0
+    # kg.cli:main exits without tearing modules down: its exit codes and messages are still the app's
+    r = subprocess.run([sys.executable, "-m", "kg.cli", "trace", "no-such-id", "--out", "built"], cwd=elsewhere,
+                       env=env, capture_output=True, text=True)
+    assert r.returncode == 2 and "no statement 'no-such-id'" in r.stderr
 
 
 def test_query_commands_answer_alike(sample_build):
