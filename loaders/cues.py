@@ -62,6 +62,10 @@ NEGATIVE = [
     r"(?:more|still) (?:work )?(?:is|needs) to be done", r"need to (?:make )?(?:more|better|further) \w+",
     r"the need to \w+",  # "Leaders recognise the need to strengthen …": a shortfall they know of
     r"(?:is|are|was|were|be|been) unsuitable", r"unsatisfactory", r"unsuccessful", r"too great",
+    # harm done and records that cannot be relied on ("adverse childhood experiences" is a domain term)
+    r"detrimental(?:ly)?", r"adversely", r"adverse (?:effect|impact)s?", r"negative (?:effect|impact)s?",
+    r"negatively (?:affect|impact)\w*", r"(?:affect|impact)\w* negatively", r"unreliable", r"inaccurate(?:ly)?",
+    r"incomplete", r"out of date", r"outdated", r"fragmented", r"disjointed", r"compromised",
 ]
 _NEGATORS = r"(?:not|never|no|insufficiently|less|neither|nor|without|lack of|not always|not consistently|not sufficiently|not yet)"
 _POS = re.compile(r"\b(" + "|".join(POSITIVE) + r")\b", re.I)

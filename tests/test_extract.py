@@ -25,6 +25,11 @@ def test_although_is_judged_by_the_main_clause():
     # a negated positive is a weakness even when the negator is no cue of its own
     ("Management oversight of this work is less well developed.", "weakness"),
     ("Decisions are never timely.", "weakness"),
+    # harm done, and records that cannot be relied on
+    ("This has had a detrimental impact on the consistency of practice.", "weakness"),
+    ("Changes of worker have impacted negatively on the quality of planning.", "weakness"),
+    ("Management information about missing children is unreliable.", "weakness"),
+    ("Several pathway plans were out of date.", "weakness"),
     ("Assessments are overly optimistic about parents' capacity to change.", "weakness"),
     # "too X (for Y) to Z": Z is what does not happen, not a strength
     ("Caseloads remain too high for social workers to do effective, purposeful work.", "weakness"),
