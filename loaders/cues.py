@@ -44,7 +44,7 @@ NEGATIVE = [
     r"over-reliance", r"overreliance", r"absence of", r"absent", r"missed", r"shortfalls?", r"deficits?",
     r"problems?", r"problematic", r"unable", r"declined?", r"deteriorat\w+", r"worse", r"overdue", r"rarely",
     r"uneven", r"patchy", r"lapsed?", r"wait(?:s|ing)? too long", r"waiting lists?", r"high caseloads?",
-    r"not always", r"not consistently", r"not sufficiently", r"not yet", r"yet to", r"not routinely",
+    r"not always", r"not consistently", r"not sufficiently", r"not enough", r"not yet", r"yet to", r"not routinely",
     r"not fully", r"not effective", r"not well", r"not been", r"has not", r"have not", r"had not", r"does not",
     r"do not", r"did not", r"is not", r"are not", r"was not", r"were not", r"cannot", r"no (?:evidence|clear|formal|system)",
     r"more work is needed", r"further work is (?:needed|required)", r"needs? to (?:improve|strengthen|be improved|be strengthened|do (?:more|better))",
@@ -87,6 +87,8 @@ _BUT = re.compile(r"[,;]\s*(?:but|however|although|yet)\b,?\s*|"
 # describe what is missing and do not count.
 _NEGATING = re.compile(r"\b(?:not|never|yet to|cannot)\b", re.I)
 _CLAUSE_END = re.compile(r"[,;:]")
+# "There is no delay", "no unnecessary delays", "without drift or delay": the shortfall is absent
+_ABSENT = re.compile(r"\b(?:no|without)\s+(?:\w+\s+){0,2}$", re.I)
 _METHOD = re.compile(
     r"^(inspectors? (?:also )?(?:considered|met|spoke|looked|reviewed|evaluated|tracked|sampled|examined|visited|talked|read|"
     r"focused|scrutinised|held|observed|undertook|carried|analysed|gathered|discussed)|this (?:letter|report|visit|inspection|joint inspection)|the (?:jtai|visit|inspection) (?:also )?(?:included|focused|considered|evaluated)|"
@@ -139,8 +141,19 @@ def _score(text: str, weight: float, j: Judgement) -> None:
         j.negative += ideal.positive + ideal.negative
         j.cues += [c.replace("+", "-", 1) for c in ideal.cues]
         return
-    neg_spans = []
-    for m in _NEG.finditer(text):
+    neg_spans, absent = [], []
+    found = list(_NEG.finditer(text))
+    absent_at = {}  # a shortfall said to be absent ("no delay", "without drift or delay"), by its negator
+    for m in found:
+        if n := _ABSENT.search(text, max(0, m.start() - 40), m.start()):
+            absent_at[m.start()] = n.start()
+    negators = set(absent_at.values())
+    for m in found:
+        if m.start() in negators:
+            continue  # "without" in "without delay" says the delay is absent, which is counted below
+        if m.start() in absent_at:
+            absent.append(m)
+            continue
         j.negative += weight
         j.cues.append(f"-{m.group(0).lower()}")
         end = m.end()
@@ -148,6 +161,10 @@ def _score(text: str, weight: float, j: Judgement) -> None:
             stop = _CLAUSE_END.search(text, end)
             end = stop.start() if stop else len(text)
         neg_spans.append((m.start(), end))
+    for m in absent:
+        if not any(a <= m.start() < b for a, b in neg_spans):
+            j.positive += weight
+            j.cues.append(f"+no {m.group(0).lower()}")
     for rx, w in ((_POS, weight), (_WEAK_POS, weight * 0.5)):
         for m in rx.finditer(text):
             if any(a <= m.start() < b for a, b in neg_spans):

@@ -30,6 +30,12 @@ def test_although_is_judged_by_the_main_clause():
     ("Changes of worker have impacted negatively on the quality of planning.", "weakness"),
     ("Management information about missing children is unreliable.", "weakness"),
     ("Several pathway plans were out of date.", "weakness"),
+    # a shortfall said to be absent is praise; "not enough" is a shortfall whose clause it covers
+    ("Referrals are progressed with no unnecessary delay.", "strength"),
+    ("The adoption support service has no waiting list.", "strength"),
+    ("Not enough care leavers are in education, employment or training.", "weakness"),
+    ("Not enough attention is paid to making sure there is no delay for children.", "weakness"),
+    ("There is no evidence of planning for these children.", "weakness"),
     ("Assessments are overly optimistic about parents' capacity to change.", "weakness"),
     # "too X (for Y) to Z": Z is what does not happen, not a strength
     ("Caseloads remain too high for social workers to do effective, purposeful work.", "weakness"),
