@@ -81,15 +81,20 @@ def _shape(text: str) -> str:
     return re.sub(r"\d+", "#", _SPACES.sub(" ", text.strip().lower()))
 
 
-def running_lines(lines: list[_Line]) -> set[int]:
-    """Indexes of page headers/footers: lines near page edges that repeat across pages."""
-    pages = max((ln.page for ln in lines), default=0) + 1
-    if pages < 3:
-        return set()
+def _by_page(lines: list[_Line]) -> dict[int, list[int]]:
+    """The indexes of each page's lines that are not blank."""
     by_page: dict[int, list[int]] = {}
     for i, ln in enumerate(lines):
         if ln.text.strip():
             by_page.setdefault(ln.page, []).append(i)
+    return by_page
+
+
+def running_lines(lines: list[_Line], by_page: dict[int, list[int]]) -> set[int]:
+    """Indexes of page headers/footers: lines near page edges that repeat across pages."""
+    pages = max((ln.page for ln in lines), default=0) + 1
+    if pages < 3:
+        return set()
     edges = {p: idx[:4] + idx[-4:] for p, idx in by_page.items()}
     counts = Counter(_shape(lines[i].text) for idx in edges.values() for i in set(idx))
     threshold = max(2, pages // 4)
@@ -104,17 +109,13 @@ def running_lines(lines: list[_Line]) -> set[int]:
     return drop
 
 
-def contact_blocks(lines: list[_Line], tail: int = 12) -> set[int]:
+def contact_blocks(lines: list[_Line], by_page: dict[int, list[int]], tail: int = 12) -> set[int]:
     """Indexes of the contact block ending a page that another page follows: letters print the
     sender's address, telephone, e-mail and web address at the foot of the first page, where
     text that runs on to the next page is cut by it. The block is the short lines from the first
     of at least two contact lines (e-mail, web, telephone, postcode) among the page's last
     `tail` lines to the page's end, and up to four short title-case lines just above it (the
     organisation, street and town); a line of running text above it ends the block."""
-    by_page: dict[int, list[int]] = {}
-    for i, ln in enumerate(lines):
-        if ln.text.strip():
-            by_page.setdefault(ln.page, []).append(i)
     last_page = max(by_page, default=0)
     drop: set[int] = set()
     for page, idx in by_page.items():
@@ -138,7 +139,8 @@ def contact_blocks(lines: list[_Line], tail: int = 12) -> set[int]:
 
 def clean(text: str) -> Cleaned:
     lines = _lines(text)
-    drop = running_lines(lines) | contact_blocks(lines)
+    by_page = _by_page(lines)
+    drop = running_lines(lines, by_page) | contact_blocks(lines, by_page)
     vocab = set(re.findall(r"[a-z]{4,}", text.lower()))
     lengths = sorted(len(ln.text.strip()) for ln in lines if ln.text.strip())
     full = lengths[int(len(lengths) * 0.9)] if lengths else 80

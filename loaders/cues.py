@@ -71,7 +71,14 @@ _NEGATORS = r"(?:not|never|no|insufficiently|less|neither|nor|without|lack of|no
 _POS = re.compile(r"\b(" + "|".join(POSITIVE) + r")\b", re.I)
 _WEAK_POS = re.compile(r"\b(" + "|".join(WEAK_POSITIVE) + r")\b", re.I)
 _NEG = re.compile(r"\b(" + "|".join(NEGATIVE) + r")\b", re.I)
-_NEGATED = re.compile(rf"\b{_NEGATORS}\s+(?:\w+\s+){{0,2}}$", re.I)
+
+
+def _after(negators: str) -> re.Pattern[str]:
+    """Text ending in one of `negators` and at most two more words (searched just before a cue)."""
+    return re.compile(rf"\b{negators}\s+(?:\w+\s+){{0,2}}$", re.I)
+
+
+_NEGATED = _after(_NEGATORS)
 _CONCESSIVE = re.compile(r"^(?:however,?\s+|but\s+|yet\s+)?(although|while|whilst|despite|notwithstanding|even though|though)\b"
                          r"[^,;]{3,}[,;]\s*", re.I)
 # A sentence that opens with "However" turns against the one before it: in the annotated reports
@@ -88,7 +95,7 @@ _BUT = re.compile(r"[,;]\s*(?:but|however|although|yet)\b,?\s*|"
 _NEGATING = re.compile(r"\b(?:not|never|yet to|cannot)\b", re.I)
 _CLAUSE_END = re.compile(r"[,;:]")
 # "There is no delay", "no unnecessary delays", "without drift or delay": the shortfall is absent
-_ABSENT = re.compile(r"\b(?:no|without)\s+(?:\w+\s+){0,2}$", re.I)
+_ABSENT = _after("(?:no|without)")
 _METHOD = re.compile(
     r"^(inspectors? (?:also )?(?:considered|met|spoke|looked|reviewed|evaluated|tracked|sampled|examined|visited|talked|read|"
     r"focused|scrutinised|held|observed|undertook|carried|analysed|gathered|discussed)|this (?:letter|report|visit|inspection|joint inspection)|the (?:jtai|visit|inspection) (?:also )?(?:included|focused|considered|evaluated)|"

@@ -167,8 +167,7 @@ def _statements(raw, cleaned, units, meta: Described, doc_id, date, glossary) ->
             # the item on if they ask for something ("This should include …"); otherwise they explain
             # it ("Case recording is too variable. However, key documents are not being uploaded
             # quickly enough.") and are judged as any other sentence.
-            listed = rec_section and (i == 0 or unit.kind != "bullet"
-                                      or _asks(sentence))
+            listed = rec_section and (i == 0 or unit.kind != "bullet" or _asks(sentence))
             kind, polarity, stat = _classify(sentence, section, listed, unit, inspection_doc)
             if kind is None:
                 continue
