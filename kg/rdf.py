@@ -22,11 +22,11 @@ from rdflib.namespace import DCTERMS, ORG, PROV, SH
 from kg.errors import QueryError, StoreError, ValidationError
 from kg.models import Corpus
 from kg.rdf_map import (AGENCY, AREA, DERIVED, ID, OA, THEME, agency_iri, area_iri, assessment_id,
-                        iri, nquads, theme_iri)
+                        derived_graph, iri, nquads, theme_iri)
 from kg.vocab import SGKG
 
 __all__ = ["to_dataset", "validate", "warnings", "shacl_report", "check", "RDFStore", "query_dataset", "nquads", "iri", "agency_iri",
-           "area_iri", "theme_iri", "assessment_id", "DERIVED", "PREFIXES"]
+           "area_iri", "theme_iri", "assessment_id", "DERIVED", "derived_graph", "PREFIXES"]
 
 PREFIXES = {"sgkg": str(SGKG), "id": str(ID), "agency": str(AGENCY), "area": str(AREA),
             "theme": str(THEME), "prov": str(PROV), "org": str(ORG), "oa": str(OA),
@@ -181,13 +181,16 @@ def _py_rdflib(term) -> object:
     return str(term)
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a named query, not SPARQL text
+
+
 def _resolve(name_or_text: str, params: dict[str, str] | None) -> tuple[str, dict[str, str]]:
     """Query text and {variable: value}: a named query's parameter NAME binds ?param_NAME,
     a missing one is "" (any); in ad-hoc text each key binds the variable of that name."""
     import queries
 
     params = dict(params or {})
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name_or_text.strip()):
+    if _NAME.fullmatch(name_or_text.strip()):
         q = queries.load("sparql", name_or_text.strip())
         unknown = set(params) - set(q.params)
         if unknown:
@@ -231,6 +234,7 @@ class RDFStore:
         self._store = store
         self.path = path
         self.read_only = read_only
+        self._graphs: int | None = None  # how many named graphs (`_graph_count`); only ever sways speed
 
     @classmethod
     def open(cls, path: str | os.PathLike, read_only: bool = False, create: bool = False) -> "RDFStore":
@@ -307,6 +311,7 @@ class RDFStore:
         searches, and compacting them (8-13 s for the national graph) makes the named queries
         there 2-12x faster (documents 445 -> 85 ms)."""
         self.store.clear()
+        self._graphs = None
         if nquads_file is not None:
             for block in _blocks(nquads_file):
                 self.store.bulk_load(block, ox.RdfFormat.N_QUADS, lenient=True)
@@ -316,31 +321,61 @@ class RDFStore:
 
     def replace_document(self, doc_id: str, corpus: Corpus) -> None:
         """Swap in the document's graph as it is in `corpus` (dropped if it is not there)
-        and rebuild the derived graph."""
+        and rebuild the derived graphs."""
         new = list(ox.parse(nquads(corpus, documents=[doc_id]), ox.RdfFormat.N_QUADS))
-        for graph in (ox.NamedNode(str(iri(doc_id))), ox.NamedNode(str(DERIVED))):
+        derived = [g for g in self.store.named_graphs() if g.value == str(DERIVED) or g.value.startswith(f"{DERIVED}/")]
+        for graph in [ox.NamedNode(str(iri(doc_id))), *derived]:
             if self.store.contains_named_graph(graph):
                 self.store.remove_graph(graph)
         self.store.extend(new)
+        self._graphs = None
 
     def quads(self) -> Iterator[ox.Quad]:
         return iter(self.store)
 
-    def query(self, name_or_text: str, params: dict[str, str] | None = None
+    def query(self, name_or_text: str, params: dict[str, str] | None = None, narrow: bool | None = None
               ) -> tuple[list[str], list[tuple]]:
-        """Run a named query (or SPARQL text) over the union of all graphs.
+        """Run a named query (or SPARQL text) over the union of all graphs, or a named query
+        given an `area` over that area's graphs alone (`area_graphs`): they hold every triple
+        about its statements, so the answer is the same. Each lookup is then made once per
+        graph, which pays only when the area is a small part of the store: by default when it
+        has fewer graphs than the square root of half of all graphs (Luton in the national
+        store, 11 of 950: 3-15x faster; an area of the 5-document sample corpus: 2-4x slower).
+        `narrow` True or False decides instead.
 
-        Values are bound by the engine (`substitutions`), never pasted into the text."""
+        Values are bound by the engine (`substitutions`), never pasted into the text, and the
+        graphs are given through the API: Oxigraph plans a query before it binds values, so a
+        bound area alone never narrows where the query starts."""
         text, params = _resolve(name_or_text, params)
         subs = {ox.Variable(k): ox.Literal(str(v)) for k, v in params.items()}
+        area = params.get("param_area") if _NAME.fullmatch(name_or_text.strip()) else None
+        dataset: dict[str, object] = {"use_default_graph_as_union": True}
+        if area and narrow is not False:
+            graphs = self.area_graphs(area)
+            if narrow or 2 * len(graphs) ** 2 < self._graph_count():
+                dataset = {"default_graph": graphs}
         try:
-            result = self.store.query(text, use_default_graph_as_union=True, substitutions=subs)
+            result = self.store.query(text, substitutions=subs, **dataset)
         except (SyntaxError, OSError, ValueError, RuntimeError) as e:
             raise QueryError(f"{name_or_text}: {e}") from e
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError(f"{name_or_text}: only SELECT queries give a table")
         columns = [v.value for v in result.variables if not v.value.startswith("param_")]
         return columns, [tuple(_py(sol[c]) for c in columns) for sol in result]
+
+    def area_graphs(self, area_id: str) -> list[ox.NamedNode]:
+        """The graphs holding an area's documents and statements, its derived graph and the
+        reference data (kg.rdf_map.derived_graph)."""
+        found = {row["g"] for row in self.store.query(
+            "SELECT DISTINCT ?g ?area WHERE { GRAPH ?g { ?s <%s> ?area } }" % SGKG.area,  # a vocabulary constant
+            substitutions={ox.Variable("area"): ox.NamedNode(str(area_iri(area_id)))})}
+        found |= {ox.NamedNode(str(derived_graph(area_id))), ox.NamedNode(str(DERIVED))}
+        return sorted(found, key=lambda g: g.value)
+
+    def _graph_count(self) -> int:
+        if self._graphs is None:
+            self._graphs = sum(1 for _ in self.store.named_graphs())
+        return self._graphs
 
     def to_dataset(self) -> Dataset:
         ds = Dataset(default_union=True)

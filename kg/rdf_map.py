@@ -72,6 +72,14 @@ def theme_iri(theme_id: str) -> URIRef:
     return URIRef(str(THEME) + quote(theme_id, safe=_SAFE))
 
 
+def derived_graph(area_id: str | None = None) -> URIRef:
+    """Where the build's own conclusions go. DERIVED holds the reference data (areas, themes,
+    agencies, agents) and recurrences, which cross areas; each area's follow-ups, assessments and
+    current statuses are in DERIVED/<area>, so a query about one area can be run over that area's
+    graphs alone (kg.rdf.RDFStore.query)."""
+    return URIRef(f"{DERIVED}/{quote(area_id, safe=_SAFE)}") if area_id else DERIVED
+
+
 def assessment_id(a: Assessment) -> str:
     """Same formula as kg.pg.assessment_id, so both graph forms name assessments alike."""
     return stable_id("as", a.finding, a.as_of or "", a.set_by, a.status)
@@ -301,10 +309,11 @@ def _reference_data(q: Quads, c: Corpus) -> None:
 
 
 def _judgements(q: Quads, c: Corpus) -> None:
-    g = str(DERIVED)
+    graphs = {a: str(derived_graph(a)) for a in {s.area for s in c.statements}}
+    area = {s.id: graphs[s.area] for s in c.statements}
     agents: dict[str, tuple[str, str]] = {}
     for f in c.followups:
-        node, evidence = _id(f.id), _id(f.evidence)
+        g, node, evidence = area.get(f.finding, str(DERIVED)), _id(f.id), _id(f.evidence)
         q.node(g, node, S.FollowUp, f.id)
         q.add(g, node, S.finding, _id(f.finding))
         q.add(g, node, S.evidence, evidence)
@@ -324,12 +333,13 @@ def _judgements(q: Quads, c: Corpus) -> None:
             person = _id("person/" + f.reviewer)
             q.add(g, node, P.wasAttributedTo, person)
             agents[person] = (P.Person, f.reviewer)
+    g = str(DERIVED)
     for agent, (cls, label) in sorted(agents.items()):
         q.node(g, agent, cls)
         q.lit(g, agent, L.label, label)
 
     for a in c.assessments:
-        node = _id(assessment_id(a))
+        g, node = area.get(a.finding, str(DERIVED)), _id(assessment_id(a))
         q.node(g, node, S.Assessment, assessment_id(a))
         q.add(g, node, S.assessmentOf, _id(a.finding))
         q.add(g, node, S.status, getattr(S, a.status))
@@ -340,8 +350,9 @@ def _judgements(q: Quads, c: Corpus) -> None:
         q.add(g, node, S.lastEvidence, a.last_evidence and _id(a.last_evidence))
         q.spill()
 
-    _current(q, c)
+    _current(q, c, area)
 
+    g = str(DERIVED)
     for r in c.recurrences:
         node = _id(r.id)
         q.node(g, node, S.Recurrence, r.id)
@@ -357,19 +368,19 @@ def is_finding_like(s: Statement) -> bool:
     return s.kind == "recommendation" or (s.kind == "finding" and s.polarity == "weakness")
 
 
-def _current(q: Quads, c: Corpus) -> None:
-    """Each statement's current status, materialised in `derived` so queries need not recompute
+def _current(q: Quads, c: Corpus, graph: dict[str, str]) -> None:
+    """Each statement's current status, materialised in its area's derived graph (`graph`, by
+    statement id) so queries need not recompute
     it: the assessment kg.pg.current_assessment picks (the rule the property graph stores on its
     statement nodes, so both forms agree) gives sgkg:currentStatus, sgkg:currentConfidence and
     sgkg:statusAsOf; every finding-like statement gets sgkg:isOpen (true unless that status is
     addressed, so also true with no assessment at all). Status as of another date is still
     computed from the assessments."""
-    g = str(DERIVED)
     by_finding: dict[str, list[Assessment]] = defaultdict(list)
     for a in c.assessments:
         by_finding[a.finding].append(a)
     for s in c.statements:
-        node = _id(s.id)
+        g, node = graph[s.id], _id(s.id)
         now = current_assessment(by_finding.get(s.id, ()))
         if now is not None:
             q.add(g, node, S.currentStatus, getattr(S, now.status))

@@ -12,8 +12,9 @@ from rdflib.compare import isomorphic, to_isomorphic, graph_diff
 from rdflib.namespace import DCTERMS, XSD
 
 from kg.errors import StoreError, ValidationError
-from kg.rdf import (DERIVED, RDFStore, check, iri, nquads, shacl_report, shape_predicates, shapes_graph,
+from kg.rdf import (DERIVED, RDFStore, derived_graph, check, iri, nquads, shacl_report, shape_predicates, shapes_graph,
                     to_dataset, union_graph, validate, validate_nquads, warnings)
+from kg.rdf_map import is_finding_like
 from kg.synthetic import generate
 from kg.vocab import SGKG
 
@@ -68,7 +69,12 @@ def test_context_is_valid_json_ld():
 
 def test_one_graph_per_document_plus_derived(corpus, dataset):
     graphs = {str(g.identifier) for g in dataset.graphs() if len(g)}
-    assert graphs == {str(iri(d.id)) for d in corpus.documents} | {str(DERIVED)}
+    areas = {s.area for s in corpus.statements if s.area}
+    assert len(areas) > 1
+    assert graphs == {str(iri(d.id)) for d in corpus.documents} | {str(DERIVED)} | {str(derived_graph(a)) for a in areas}
+    for area in areas:  # an area's derived graph says something about each of its statements, and no other's
+        about = {str(s) for s in dataset.graph(derived_graph(area)).subjects(SGKG.isOpen)}
+        assert about == {str(iri(s.id)) for s in corpus.statements if s.area == area and is_finding_like(s)}
     s = corpus.statements[0]
     g = dataset.graph(iri(s.doc))
     assert (iri(s.id), DCTERMS.identifier, Literal(s.id)) in g

@@ -147,6 +147,25 @@ def test_every_query_runs_on_synthetic_corpus(synthetic_store, name):
     assert all(len(r) == len(columns) for r in rows)
 
 
+@pytest.mark.parametrize("name", sorted(n for n, ps in PARAMS.items() if "area" in ps))
+def test_a_query_about_one_area_answers_alike_over_its_graphs_and_every_graph(synthetic_store, name):
+    """Given an area, a named query may run over that area's graphs alone (`narrow`); over the
+    union of every graph it must give the same answer, for every area and one that is nowhere."""
+    q = queries.load("sparql", name)
+    areas = sorted({row[3] for row in synthetic_store.query("documents")[1]})
+    assert len(areas) > 2
+    values = {"as_of": "2019-06-30", "theme": ""}
+    answered = 0
+    for area in areas + ["nowhere"]:
+        params = {p: area if p == "area" else values[p] for p in q.params}
+        narrowed = synthetic_store.query(name, params, narrow=True)
+        assert narrowed == synthetic_store.query(name, params, narrow=False), area
+        assert narrowed == synthetic_store.query(name, params), area  # as the cost rule chooses
+        answered += bool(narrowed[1])
+        assert len(synthetic_store.area_graphs(area)) < len(synthetic_store.graphs()) / 2
+    assert answered >= 2
+
+
 def test_open_counts(store):
     assert store.query("open_findings_by_area")[1] == [("haringey", "Haringey", 3), ("croydon", "Croydon", 1)]
     assert store.query("open_findings_by_agency", {"area": "haringey"})[1] == [
