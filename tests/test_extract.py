@@ -33,6 +33,8 @@ def test_although_is_judged_by_the_main_clause():
     # a shortfall said to be absent is praise; "not enough" is a shortfall whose clause it covers
     ("Referrals are progressed with no unnecessary delay.", "strength"),
     ("The adoption support service has no waiting list.", "strength"),
+    ("There are no widespread or serious failures that leave children being harmed.", "strength"),  # "no A or B"
+    ("Plans for these children are not timely or effective.", "weakness"),  # "not A or B" negates both
     ("Not enough care leavers are in education, employment or training.", "weakness"),
     ("Not enough attention is paid to making sure there is no delay for children.", "weakness"),
     ("There is no evidence of planning for these children.", "weakness"),
