@@ -43,7 +43,7 @@ NEGATIVE = [
     r"too (?:slow|long|many|few|early|late|variable|much|often|narrow|focused|reliant|high|low)", r"slow", r"backlogs?",
     r"over-reliance", r"overreliance", r"absence of", r"absent", r"missed", r"shortfalls?", r"deficits?",
     r"problems?", r"problematic", r"unable", r"declined?", r"deteriorat\w+", r"worse", r"overdue", r"rarely",
-    r"uneven", r"patchy", r"lapsed?", r"wait(?:s|ing)? too long", r"waiting lists?", r"high caseloads?",
+    r"uneven", r"patchy", r"lapsed?", r"wait(?:s|ing)? too long", r"waiting lists?", r"high (?:caseloads?|workloads?)",
     r"not always", r"not consistently", r"not sufficiently", r"not enough", r"not yet", r"yet to", r"not routinely",
     r"not fully", r"not effective", r"not well", r"not been", r"has not", r"have not", r"had not", r"does not",
     r"do not", r"did not", r"is not", r"are not", r"was not", r"were not", r"cannot", r"no (?:evidence|clear|formal|system)",
@@ -67,7 +67,7 @@ NEGATIVE = [
     r"negatively (?:affect|impact)\w*", r"(?:affect|impact)\w* negatively", r"unreliable", r"inaccurate(?:ly)?",
     r"incomplete", r"out of date", r"outdated", r"fragmented", r"disjointed", r"compromised",
 ]
-_NEGATORS = r"(?:not|never|no|insufficiently|less|neither|nor|without|lack of|not always|not consistently|not sufficiently|not yet)"
+_NEGATORS = r"(?:not|never|no|insufficiently|less|neither|nor|without|lack of|absence of|not always|not consistently|not sufficiently|not yet)"
 _POS = re.compile(r"\b(" + "|".join(POSITIVE) + r")\b", re.I)
 _WEAK_POS = re.compile(r"\b(" + "|".join(WEAK_POSITIVE) + r")\b", re.I)
 _NEG = re.compile(r"\b(" + "|".join(NEGATIVE) + r")\b", re.I)

@@ -35,6 +35,8 @@ def test_although_is_judged_by_the_main_clause():
     ("The adoption support service has no waiting list.", "strength"),
     ("There are no widespread or serious failures that leave children being harmed.", "strength"),  # "no A or B"
     ("Plans for these children are not timely or effective.", "weakness"),  # "not A or B" negates both
+    ("There is an absence of effective scrutiny to support improvement.", "weakness"),  # as "a lack of"
+    ("High workloads for personal advisers continue to impact on the quality of help.", "weakness"),
     ("Not enough care leavers are in education, employment or training.", "weakness"),
     ("Not enough attention is paid to making sure there is no delay for children.", "weakness"),
     ("There is no evidence of planning for these children.", "weakness"),
