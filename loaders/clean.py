@@ -145,6 +145,7 @@ def clean(text: str) -> Cleaned:
     lengths = sorted(len(ln.text.strip()) for ln in lines if ln.text.strip())
     full = lengths[int(len(lengths) * 0.9)] if lengths else 80
     prev_len = 0
+    last_number: int | None = None  # the last paragraph number that started a paragraph
     out: list[str] = []
     offs: list[int] = []
 
@@ -187,7 +188,12 @@ def clean(text: str) -> Cleaned:
                 short = prev_len < 0.7 * full and starts_upper
                 heading = (starts_upper and bool(_END.search(tail)) and len(chars) < 0.7 * full
                            and not chars.endswith((".", ",", ";")))
-                numbered = bool(_PARAGRAPH_NUMBER.match(chars)) and not _BREAKS_OFF.search(tail)
+                # "40. … when they turn / 21. A significant number …": a number opening a line after an
+                # unfinished sentence is the sentence's when paragraph numbers have passed it (a list
+                # may start again at 1, and a paragraph's own number may have been lost)
+                number = int(opening.group(0).split(".")[0]) if (opening := _PARAGRAPH_NUMBER.match(chars)) else None
+                numbered = number is not None and not _BREAKS_OFF.search(tail) and (
+                    bool(_END.search(tail)) or last_number is None or number == 1 or number > last_number)
                 report_heading = bool(_REPORT_HEADING.match(chars)) and bool(_END.search(tail))
                 emit("\n" if short or heading or numbered or report_heading else " ", ln.start - 1)
             elif joinable:
@@ -196,6 +202,8 @@ def clean(text: str) -> Cleaned:
                 emit("\n\n", pending_break if pending_break is not None else ln.start - 1)
         if bullet:
             emit("• ", ln.start + lstrip)
+        if (not out or out[-1] != " ") and (opening := _PARAGRAPH_NUMBER.match(chars)):
+            last_number = int(opening.group(0).split(".")[0])
         emit(chars, at)
         paragraph_open = True
         pending_break = None

@@ -129,6 +129,25 @@ def test_a_word_broken_at_a_line_end_hyphen_keeps_it_unless_the_document_spells_
     assert text[a:b] == "care-\nexperienced"
 
 
+def test_a_number_that_ends_a_line_s_sentence_is_not_a_paragraph_number():
+    """"… when they turn / 21. A significant number …" (Knowsley 2025): a line opening with a number
+    below the paragraphs already numbered, after a sentence left unfinished, is that sentence's age
+    or key stage; the next paragraph's number, a list starting at 1, or a finished sentence before
+    still open a paragraph."""
+    filler = "The experiences and progress of care leavers have been evaluated by inspectors here."
+    text = (f"{filler}\n40. Since the inspection, support has deteriorated, and it is now inadequate. There\n"
+            f"are serious failures in keeping in touch with young people when they turn\n"
+            f"21. A significant number of young people have been closed to the service too early.\n"
+            f"41. Leaders know this, and the plans they have made for the service are not yet\n"
+            f"42. Personal advisers visit young people regularly and know them well, which they value.\n"
+            f"This local authority requires improvement to be good and is not yet good because\n"
+            f"1. Too many children wait too long for an assessment of their needs by a social worker.\n")
+    paragraphs = clean(text).text.split("\n")
+    assert "when they turn 21. A significant number" in paragraphs[1]
+    assert [p.split(".")[0] for p in paragraphs[2:]] == ["41", "42", "1"]
+    assert paragraphs[3].endswith("is not yet good because")
+
+
 def test_a_heading_before_a_numbered_paragraph_stays_a_heading():
     """Reports of the older framework put a section heading straight above paragraph "117." (on
     the same line as its text, or alone): the heading must not run into the paragraph, or the
