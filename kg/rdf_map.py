@@ -370,10 +370,9 @@ def is_finding_like(s: Statement) -> bool:
 
 def _current(q: Quads, c: Corpus, graph: dict[str, str]) -> None:
     """Each statement's current status, materialised in its area's derived graph (`graph`, by
-    statement id) so queries need not recompute
-    it: the assessment kg.pg.current_assessment picks (the rule the property graph stores on its
-    statement nodes, so both forms agree) gives sgkg:currentStatus, sgkg:currentConfidence and
-    sgkg:statusAsOf; every finding-like statement gets sgkg:isOpen (true unless that status is
+    statement id) so queries need not recompute it: the assessment kg.pg.current_assessment picks
+    (the rule the property graph stores on its statement nodes, so both forms agree) gives
+    sgkg:currentStatus, sgkg:currentConfidence and sgkg:statusAsOf; every finding-like statement gets sgkg:isOpen (true unless that status is
     addressed, so also true with no assessment at all). Status as of another date is still
     computed from the assessments."""
     by_finding: dict[str, list[Assessment]] = defaultdict(list)

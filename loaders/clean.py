@@ -170,6 +170,8 @@ def clean(text: str) -> Cleaned:
         chars, at = _scrub(body[content_start:].rstrip(), ln.start + content_start)
         if not chars:
             continue
+        opening = _PARAGRAPH_NUMBER.match(chars)
+        number = int(opening.group(0).split(".")[0]) if opening else None
         if out and (paragraph_open or pending_break is not None):
             tail = "".join(out[-3:])
             joinable = not bullet and not _END.search(tail) and chars[:1].islower()
@@ -191,7 +193,6 @@ def clean(text: str) -> Cleaned:
                 # "40. … when they turn / 21. A significant number …": a number opening a line after an
                 # unfinished sentence is the sentence's when paragraph numbers have passed it (a list
                 # may start again at 1, and a paragraph's own number may have been lost)
-                number = int(opening.group(0).split(".")[0]) if (opening := _PARAGRAPH_NUMBER.match(chars)) else None
                 numbered = number is not None and not _BREAKS_OFF.search(tail) and (
                     bool(_END.search(tail)) or last_number is None or number == 1 or number > last_number)
                 report_heading = bool(_REPORT_HEADING.match(chars)) and bool(_END.search(tail))
@@ -202,8 +203,8 @@ def clean(text: str) -> Cleaned:
                 emit("\n\n", pending_break if pending_break is not None else ln.start - 1)
         if bullet:
             emit("• ", ln.start + lstrip)
-        if (not out or out[-1] != " ") and (opening := _PARAGRAPH_NUMBER.match(chars)):
-            last_number = int(opening.group(0).split(".")[0])
+        if number is not None and (not out or out[-1] != " "):  # it opened a paragraph
+            last_number = number
         emit(chars, at)
         paragraph_open = True
         pending_break = None

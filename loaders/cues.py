@@ -74,7 +74,8 @@ _NEG = re.compile(r"\b(" + "|".join(NEGATIVE) + r")\b", re.I)
 
 
 def _after(negators: str) -> re.Pattern[str]:
-    """Text ending in one of `negators` and at most two more words (searched just before a cue)."""
+    """Text ending in one of `negators` and at most two more words, each of which may be followed
+    by "or" ("no widespread or serious failures"); searched just before a cue."""
     return re.compile(rf"\b{negators}\s+(?:\w+\s+(?:or\s+)?){{0,2}}$", re.I)
 
 
