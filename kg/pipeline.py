@@ -153,7 +153,10 @@ def extract_all(files: list[Path], workers: int | None = None, cache: Path | Non
             from kg import resolve
 
             resolve.warm_up()  # forked workers inherit the loaded registry and matchers
-            extracted = stack.enter_context(worker_pool(workers)).map(_extract_job, jobs, chunksize=4)
+            # a few files each per message to a worker, but never so many that one worker is
+            # left with most of a small corpus (5 files in chunks of 4: 4 to one, 1 to the other)
+            chunk = max(1, min(4, len(jobs) // (4 * workers)))
+            extracted = stack.enter_context(worker_pool(workers)).map(_extract_job, jobs, chunksize=chunk)
         for n, (i, r) in enumerate(zip(todo, extracted), done + 1):
             results[i] = r
             if progress:
