@@ -11,7 +11,6 @@ from the latest evidence, with nothing contradicting it.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -57,28 +56,16 @@ _WORD = re.compile(r"[a-z][a-z-]+")
 _STEMMER = snowballstemmer.stemmer("english")
 
 
-def _spacy_stop_words() -> frozenset[str]:
-    """spaCy's English stop words, from its `spacy/lang/en/stop_words.py`. The file is loaded on
-    its own (the importlib recipe for a source file), because importing it as a submodule
-    imports spaCy (half a second) even when nothing is to be extracted, as in a rebuild from
-    cached extractions."""
-    import importlib.util
-    import sys
+def _stop_words() -> frozenset[str]:
+    """English stop words (spaCy's list, kept in kg/stop_words.txt)."""
+    from importlib.resources import files
 
-    spacy = importlib.util.find_spec("spacy")
-    path = os.path.join(spacy.submodule_search_locations[0], "lang", "en", "stop_words.py")
-    if "spacy.lang.en.stop_words" in sys.modules or not os.path.isfile(path):  # loaded, or laid out otherwise
-        from spacy.lang.en.stop_words import STOP_WORDS
-
-        return frozenset(STOP_WORDS)
-    spec = importlib.util.spec_from_file_location("_spacy_en_stop_words", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return frozenset(module.STOP_WORDS)
+    lines = files("kg").joinpath("stop_words.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w for w in lines if w and not w.startswith("#"))
 
 
-_STOPWORDS = _spacy_stop_words() | {"children", "child", "young", "people", "families", "family", "local",
-                                              "authority", "practice", "services", "service", "work"}
+_STOPWORDS = _stop_words() | {"children", "child", "young", "people", "families", "family", "local",
+                               "authority", "practice", "services", "service", "work"}
 
 
 @lru_cache(maxsize=None)

@@ -1,8 +1,8 @@
 """Resolve areas, agencies and themes in text against the Turtle reference data.
 
 The reference data (``ontology/areas.ttl``, ``agencies.ttl``, ``themes.ttl``) is
-the source of truth; this module reads it once, lazily, and builds spaCy
-PhraseMatchers over a blank English tokenizer (no model download).
+the source of truth; this module reads it once, lazily, and matches its names as
+token sequences (a word, or one other character, is a token).
 
 Agency aliases come in three kinds (see ``agencies.ttl``):
 
@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
-from typing import Iterable, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
@@ -288,11 +288,9 @@ def _agencies_for_area(area_id: str) -> tuple[Agency, ...]:
 
 # ---------------------------------------------------------------- matching
 
-@lru_cache(maxsize=None)
-def _nlp():  # type: ignore[no-untyped-def]
-    import spacy
-
-    return spacy.blank("en")
+# A word, a possessive 's, or one other non-space character: "multi-agency" is three tokens,
+# "LSCB's" two; a phrase split across a line break still matches.
+_TOKEN = re.compile(r"'s\b|\w+|[^\w\s]")
 
 
 def _case_sensitive(phrase: str) -> bool:
@@ -310,33 +308,44 @@ def _variants(phrase: str) -> set[str]:
     return out
 
 
+class _Phrases:
+    """Phrases as token sequences, each under one or more keys."""
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[str, ...], set[str]] = {}
+        self.lengths: dict[str, set[int]] = {}  # a phrase's first token -> the lengths of those it starts
+
+    def add(self, key: str, phrase: str) -> None:
+        tokens = tuple(_TOKEN.findall(phrase))
+        if tokens:
+            self.keys.setdefault(tokens, set()).add(key)
+            self.lengths.setdefault(tokens[0], set()).add(len(tokens))
+
+    def find(self, tokens: list[str]) -> Iterator[tuple[int, int, str]]:
+        for i, t in enumerate(tokens):
+            for n in self.lengths.get(t, ()):
+                for key in self.keys.get(tuple(tokens[i:i + n]), ()) if i + n <= len(tokens) else ():
+                    yield i, i + n, key
+
+
 class _Matchers:
-    """A LOWER and an ORTH PhraseMatcher sharing one key space."""
+    """Phrases matched on lower-cased tokens, and phrases matched on tokens exactly as written."""
 
     def __init__(self, entries: Iterable[tuple[str, str]], *, title_case_single: bool = False) -> None:
-        from spacy.matcher import PhraseMatcher
-
-        nlp = _nlp()
-        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self.orth = PhraseMatcher(nlp.vocab, attr="ORTH")
-        lower: dict[str, set[str]] = {}
-        orth: dict[str, set[str]] = {}
+        self.lower, self.orth = _Phrases(), _Phrases()
         for key, phrase in entries:
             for v in _variants(phrase):
-                single = title_case_single and len(nlp.make_doc(v)) == 1
+                single = title_case_single and len(_TOKEN.findall(v)) == 1
                 if _case_sensitive(v) or single:
                     forms = {v, v.upper()} | ({v.title() if " " in v else v[:1].upper() + v[1:]} if single else set())
-                    orth.setdefault(key, set()).update(forms)
+                    for form in forms:
+                        self.orth.add(key, form)
                 else:
-                    lower.setdefault(key, set()).add(v.lower())
-        for table, matcher in ((lower, self.lower), (orth, self.orth)):
-            for key in sorted(table):
-                matcher.add(key, list(nlp.tokenizer.pipe(sorted(table[key]))))
+                    self.lower.add(key, v.lower())
 
-    def spans(self, doc) -> list[tuple[int, int, str]]:  # type: ignore[no-untyped-def]
-        strings = _nlp().vocab.strings
-        found = {(s, e, strings[m]) for matcher in (self.lower, self.orth) for m, s, e in matcher(doc)}
-        return sorted(found)
+    def spans(self, tokens: list[str]) -> list[tuple[int, int, str]]:
+        """(first token, end token, key) of every phrase in the tokens, sorted."""
+        return sorted({*self.lower.find([t.lower() for t in tokens]), *self.orth.find(tokens)})
 
 
 def _longest(spans: Iterable[tuple[int, int, str]], prefer: frozenset[str] = frozenset()) -> list[tuple[int, int, str]]:
@@ -350,17 +359,10 @@ def _longest(spans: Iterable[tuple[int, int, str]], prefer: frozenset[str] = fro
     return sorted(chosen)
 
 
-def _doc(text: str) -> tuple[object, list[tuple[int, int]]]:
-    """Tokens of the normalised text without whitespace tokens (line breaks inside a phrase
-    must not stop it matching), and each token's character span in the original text."""
-    from spacy.tokens import Doc
-
-    doc = _nlp().make_doc(text.translate(_NORMALISE))
-    words = [t for t in doc if not t.is_space]
-    offsets = [(t.idx, t.idx + len(t)) for t in words]
-    if len(words) != len(doc):
-        doc = Doc(doc.vocab, words=[t.text for t in words], spaces=[True] * len(words))
-    return doc, offsets
+def _doc(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """The normalised text's tokens, and each token's character span in the original text."""
+    found = list(_TOKEN.finditer(text.translate(_NORMALISE)))
+    return [m.group() for m in found], [m.span() for m in found]
 
 
 @lru_cache(maxsize=None)
@@ -433,12 +435,9 @@ def _resolve_key(key: str, area: str | None, date: str | None) -> str | None:
 
 @lru_cache(maxsize=256)
 def _extra_matcher(items: tuple[tuple[str, str], ...]) -> _Matchers:
-    from spacy.matcher import PhraseMatcher
-
     m = _Matchers(())
-    m.orth = PhraseMatcher(_nlp().vocab, attr="ORTH")
     for key, abbr in items:
-        m.orth.add(key, [_nlp().make_doc(abbr.translate(_NORMALISE))])
+        m.orth.add(key, abbr.translate(_NORMALISE))
     return m
 
 

@@ -153,6 +153,17 @@ def test_curly_apostrophes_and_line_breaks() -> None:
     assert ms[1].text == "the\npolice"
 
 
+def test_tokens_possessives_and_hyphens() -> None:
+    # "'s" is one token: where two names overlap the one with more tokens wins, so counting
+    # "children's" as three would let "Greenwich children's services" beat the council's name
+    ms = r.tag_agencies("the Royal Borough of Greenwich children\u2019s services", "greenwich")
+    assert ids(ms) == ["greenwich/local-authority", "greenwich/children-social-care"]
+    assert [m.text for m in ms] == ["Royal Borough of Greenwich", "children\u2019s services"]
+    # a hyphen is a token of its own, so a hyphenated word cut after its hyphen still matches
+    assert "permanence" in r.tag_themes("some children in pre- proceedings")
+    assert "permanence" in r.tag_themes("some children in pre-proceedings")
+
+
 # ------------------------------------------------------------ glossary
 
 GLOSSARY = """GLOSSARY
