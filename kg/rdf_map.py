@@ -19,7 +19,7 @@ from rdflib.namespace import DCTERMS, ORG, PROV
 
 from kg.ids import stable_id
 from kg.models import Assessment, Corpus, Document, Span, Statement
-from kg.pg import current_assessment
+from kg.pg import current_assessment, finding_counts, is_finding_like
 from kg.vocab import SGKG
 
 ROOT = "https://w3id.org/safeguarding-kg/"
@@ -353,6 +353,12 @@ def _judgements(q: Quads, c: Corpus) -> None:
     _current(q, c, area)
 
     g = str(DERIVED)
+    agencies, areas = finding_counts(c)
+    for ag, (open_, total) in agencies.items():
+        q.lit(g, agency_iri(ag), S.openFindingCount, open_, "int")
+        q.lit(g, agency_iri(ag), S.findingCount, total, "int")
+    for ar, open_ in areas.items():
+        q.lit(g, area_iri(ar), S.openFindingCount, open_, "int")
     for r in c.recurrences:
         node = _id(r.id)
         q.node(g, node, S.Recurrence, r.id)
@@ -361,11 +367,6 @@ def _judgements(q: Quads, c: Corpus) -> None:
         q.lit(g, node, S.score, r.score, "dec")
         for t in r.themes:
             q.add(g, node, S.theme, theme_iri(t))
-
-
-def is_finding_like(s: Statement) -> bool:
-    """A recommendation or a weakness found: what has a status and can be open."""
-    return s.kind == "recommendation" or (s.kind == "finding" and s.polarity == "weakness")
 
 
 def _current(q: Quads, c: Corpus, graph: dict[str, str]) -> None:

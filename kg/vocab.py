@@ -63,6 +63,7 @@ class SGKG(DefinedNamespace):
     explanation: URIRef
     file: URIRef
     finding: URIRef
+    findingCount: URIRef
     focused_visit: URIRef
     framework: URIRef
     genericAlias: URIRef
@@ -84,6 +85,7 @@ class SGKG(DefinedNamespace):
     neutralAlias: URIRef
     news: URIRef
     no_evidence: URIRef
+    openFindingCount: URIRef
     organisation: URIRef
     other: URIRef
     page: URIRef
