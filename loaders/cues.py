@@ -46,7 +46,7 @@ NEGATIVE = [
     r"uneven", r"patchy", r"lapsed?", r"wait(?:s|ing)? too long", r"waiting lists?", r"high (?:caseloads?|workloads?)",
     r"not always", r"not consistently", r"not sufficiently", r"not enough", r"not yet", r"yet to", r"not routinely",
     r"not fully", r"not effective", r"not well", r"not been", r"has not", r"have not", r"had not", r"does not",
-    r"do not", r"did not", r"is not", r"are not", r"was not", r"were not", r"cannot", r"no (?:evidence|clear|formal|system)",
+    r"do not", r"did not", r"is not", r"are not", r"was not", r"were not", r"cannot", r"no (?:evidence|clear|formal|system)", r"little (?:or no )?evidence",
     r"more work is needed", r"further work is (?:needed|required)", r"needs? to (?:improve|strengthen|be improved|be strengthened|do (?:more|better))",
     r"requires? improvement", r"room for improvement", r"too soon", r"remains? (?:a concern|weak|inconsistent|variable|poor|limited)",
     r"(?:is|are) still", r"continues? to be (?:a concern|weak|inconsistent|variable|poor|limited)", r"not all",
@@ -73,10 +73,11 @@ _WEAK_POS = re.compile(r"\b(" + "|".join(WEAK_POSITIVE) + r")\b", re.I)
 _NEG = re.compile(r"\b(" + "|".join(NEGATIVE) + r")\b", re.I)
 
 
-def _after(negators: str) -> re.Pattern[str]:
-    """Text ending in one of `negators` and at most two more words, each of which may be followed
-    by "or" ("no widespread or serious failures"); searched just before a cue."""
-    return re.compile(rf"\b{negators}\s+(?:\w+\s+(?:or\s+)?){{0,2}}$", re.I)
+def _after(negators: str, apart: str | None = None) -> re.Pattern[str]:
+    """Text ending in one of `negators` and at most two more words (none of them `apart`), each
+    of which may be followed by "or" ("no widespread or serious failures"); searched just before a cue."""
+    word = rf"(?!(?:{apart})\b)\w+" if apart else r"\w+"
+    return re.compile(rf"\b{negators}\s+(?:{word}\s+(?:or\s+)?){{0,2}}$", re.I)
 
 
 _NEGATED = _after(_NEGATORS)
@@ -96,7 +97,7 @@ _BUT = re.compile(r"[,;]\s*(?:but|however|although|yet)\b,?\s*|"
 _NEGATING = re.compile(r"\b(?:not|never|yet to|cannot)\b", re.I)
 _CLAUSE_END = re.compile(r"[,;:]")
 # "There is no delay", "no unnecessary delays", "without drift or delay": the shortfall is absent
-_ABSENT = _after("(?:no|without)")
+_ABSENT = _after("(?:no|without)", apart="and")  # "no analysis and little evidence": two shortfalls
 _METHOD = re.compile(
     r"^(inspectors? (?:also )?(?:considered|met|spoke|looked|reviewed|evaluated|tracked|sampled|examined|visited|talked|read|"
     r"focused|scrutinised|held|observed|undertook|carried|analysed|gathered|discussed)|this (?:letter|report|visit|inspection|joint inspection)|the (?:jtai|visit|inspection) (?:also )?(?:included|focused|considered|evaluated)|"

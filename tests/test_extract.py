@@ -40,6 +40,10 @@ def test_although_is_judged_by_the_main_clause():
     ("Not enough care leavers are in education, employment or training.", "weakness"),
     ("Not enough attention is paid to making sure there is no delay for children.", "weakness"),
     ("There is no evidence of planning for these children.", "weakness"),
+    ("As such, there was little evidence that this was routinely considered.", "weakness"),
+    ("Plans are well developed, but as yet there is little evidence of impact.", "weakness"),
+    # "no A and B": two shortfalls, not an absent one
+    ("The learning from complaints is limited, with no analysis and little evidence of focused efforts.", "weakness"),
     ("Assessments are overly optimistic about parents' capacity to change.", "weakness"),
     # "too X (for Y) to Z": Z is what does not happen, not a strength
     ("Caseloads remain too high for social workers to do effective, purposeful work.", "weakness"),
