@@ -336,7 +336,7 @@ def to_property_graph(corpus: Corpus) -> tuple[list[Node], list[Rel]]:
         if r.a in statement_ids and r.b in statement_ids:
             b.rel("RECURS_IN", "Statement", r.a, "Statement", r.b, {"id": r.id, "score": r.score, "themes": r.themes})
 
-    agency_counts, area_counts = finding_counts(corpus)
+    agency_counts, area_counts = finding_counts(corpus)  # once every node exists, stubs included
     for ag, (open_, total) in agency_counts.items():
         b.nodes[("Agency", ag)].props.update(open_findings=open_, findings=total)
     for area, open_ in area_counts.items():

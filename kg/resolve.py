@@ -2,7 +2,7 @@
 
 The reference data (``ontology/areas.ttl``, ``agencies.ttl``, ``themes.ttl``) is
 the source of truth; this module reads it once, lazily, and matches its names as
-token sequences (a word, or one other character, is a token).
+token sequences (a token is a word, a possessive 's, or one other character).
 
 Agency aliases come in three kinds (see ``agencies.ttl``):
 
@@ -324,8 +324,9 @@ class _Phrases:
     def find(self, tokens: list[str]) -> Iterator[tuple[int, int, str]]:
         for i, t in enumerate(tokens):
             for n in self.lengths.get(t, ()):
-                for key in self.keys.get(tuple(tokens[i:i + n]), ()) if i + n <= len(tokens) else ():
-                    yield i, i + n, key
+                if i + n <= len(tokens):
+                    for key in self.keys.get(tuple(tokens[i:i + n]), ()):
+                        yield i, i + n, key
 
 
 class _Matchers:
@@ -359,7 +360,7 @@ def _longest(spans: Iterable[tuple[int, int, str]], prefer: frozenset[str] = fro
     return sorted(chosen)
 
 
-def _doc(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+def _tokens(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """The normalised text's tokens, and each token's character span in the original text."""
     found = list(_TOKEN.finditer(text.translate(_NORMALISE)))
     return [m.group() for m in found], [m.span() for m in found]
@@ -373,8 +374,8 @@ def _area_matcher() -> _Matchers:
 
 def find_areas(text: str) -> list[tuple[str, int, int]]:
     """(area id, start, end) of every area named in the text, in order; the longest name wins."""
-    doc, offsets = _doc(text)
-    return [(k, offsets[s][0], offsets[e - 1][1]) for s, e, k in _longest(_area_matcher().spans(doc))]
+    tokens, offsets = _tokens(text)
+    return [(k, offsets[s][0], offsets[e - 1][1]) for s, e, k in _longest(_area_matcher().spans(tokens))]
 
 
 # key grammar of the agency matcher:
@@ -461,13 +462,13 @@ def tag_agencies(text: str, area: str | None, date: str | None = None,
     """
     if area is not None and area not in _areas():
         raise UnknownIdError("area", area)
-    doc, offsets = _doc(text)
-    spans = _agency_matcher().spans(doc)
+    tokens, offsets = _tokens(text)
+    spans = _agency_matcher().spans(tokens)
     prefer: frozenset[str] = frozenset()
     if extra_aliases:
         items = _extra_items(tuple(sorted(extra_aliases.items())), area, date)
         if items:
-            extra = _extra_matcher(items).spans(doc)
+            extra = _extra_matcher(items).spans(tokens)
             prefer = frozenset(k for _, _, k in extra)
             spans += extra
     out = []
@@ -498,7 +499,7 @@ def _theme_matcher() -> _Matchers:
 
 def tag_themes(text: str) -> list[str]:
     """Theme ids named in the text (longest phrase wins), sorted."""
-    return sorted({k for _, _, k in _longest(_theme_matcher().spans(_doc(text)[0])) if k != _STOP})
+    return sorted({k for _, _, k in _longest(_theme_matcher().spans(_tokens(text)[0])) if k != _STOP})
 
 
 # ---------------------------------------------------------------- glossaries
