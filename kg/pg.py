@@ -177,20 +177,26 @@ def is_finding_like(s: Statement) -> bool:
     return s.kind == "recommendation" or (s.kind == "finding" and s.polarity == "weakness")
 
 
-def finding_counts(corpus: Corpus) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
-    """Open and all weakness findings and recommendations per agency they concern, and open
-    ones per area (open: the current status is not addressed, or there is none). Both graph
-    forms store them on the agency and area nodes, so that the named queries ranking agencies
-    and areas read a number each instead of counting 100,000 statements."""
+def current_assessments(corpus: Corpus) -> dict[str, Assessment]:
+    """Each assessed statement's current assessment (`current_assessment`), by statement id."""
     by_finding: dict[str, list[Assessment]] = defaultdict(list)
     for a in corpus.assessments:
         by_finding[a.finding].append(a)
+    return {f: current_assessment(found) for f, found in by_finding.items()}
+
+
+def finding_counts(corpus: Corpus, current: dict[str, Assessment]
+                   ) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+    """Open and all weakness findings and recommendations per agency they concern, and open
+    ones per area (open: the `current` assessment is not addressed, or there is none). Both graph
+    forms store them on the agency and area nodes, so that the named queries ranking agencies
+    and areas read a number each instead of counting 100,000 statements."""
     agencies: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     areas: Counter[str] = Counter()
     for s in corpus.statements:
         if not is_finding_like(s):
             continue
-        now = current_assessment(by_finding.get(s.id, ()))
+        now = current.get(s.id)
         is_open = now is None or now.status != "addressed"
         for ag in dict.fromkeys(s.agencies):
             agencies[ag][0] += is_open
@@ -290,12 +296,9 @@ def to_property_graph(corpus: Corpus) -> tuple[list[Node], list[Rel]]:
             if r.resolved in doc_ids:
                 b.rel("REFERS_TO", "Reference", r.id, "Document", r.resolved)
 
-    by_finding: dict[str, list[Assessment]] = defaultdict(list)
-    for a in corpus.assessments:
-        by_finding[a.finding].append(a)
-
+    now = current_assessments(corpus)
     for s in corpus.statements:
-        current = current_assessment(by_finding.get(s.id, ()))
+        current = now.get(s.id)
         props = {"kind": s.kind, "polarity": s.polarity, "section": s.section, "text": s.text,
                  **_span(s.span), "document": s.doc, "area": s.area, "date": s.date, "due": s.due,
                  "status": current.status if current else None,
@@ -336,7 +339,7 @@ def to_property_graph(corpus: Corpus) -> tuple[list[Node], list[Rel]]:
         if r.a in statement_ids and r.b in statement_ids:
             b.rel("RECURS_IN", "Statement", r.a, "Statement", r.b, {"id": r.id, "score": r.score, "themes": r.themes})
 
-    agency_counts, area_counts = finding_counts(corpus)  # once every node exists, stubs included
+    agency_counts, area_counts = finding_counts(corpus, now)  # once every node exists, stubs included
     for ag, (open_, total) in agency_counts.items():
         b.nodes[("Agency", ag)].props.update(open_findings=open_, findings=total)
     for area, open_ in area_counts.items():

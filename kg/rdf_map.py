@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
@@ -19,7 +19,7 @@ from rdflib.namespace import DCTERMS, ORG, PROV
 
 from kg.ids import stable_id
 from kg.models import Assessment, Corpus, Document, Span, Statement
-from kg.pg import current_assessment, finding_counts, is_finding_like
+from kg.pg import current_assessments, finding_counts, is_finding_like
 from kg.vocab import SGKG
 
 ROOT = "https://w3id.org/safeguarding-kg/"
@@ -350,10 +350,11 @@ def _judgements(q: Quads, c: Corpus) -> None:
         q.add(g, node, S.lastEvidence, a.last_evidence and _id(a.last_evidence))
         q.spill()
 
-    _current(q, c, area)
+    now = current_assessments(c)
+    _current(q, c, area, now)
 
     g = str(DERIVED)
-    agencies, areas = finding_counts(c)
+    agencies, areas = finding_counts(c, now)
     for ag, (open_, total) in agencies.items():
         q.lit(g, agency_iri(ag), S.openFindingCount, open_, "int")
         q.lit(g, agency_iri(ag), S.findingCount, total, "int")
@@ -369,19 +370,16 @@ def _judgements(q: Quads, c: Corpus) -> None:
             q.add(g, node, S.theme, theme_iri(t))
 
 
-def _current(q: Quads, c: Corpus, graph: dict[str, str]) -> None:
+def _current(q: Quads, c: Corpus, graph: dict[str, str], current: dict[str, Assessment]) -> None:
     """Each statement's current status, materialised in its area's derived graph (`graph`, by
-    statement id) so queries need not recompute it: the assessment kg.pg.current_assessment picks
-    (the rule the property graph stores on its statement nodes, so both forms agree) gives
-    sgkg:currentStatus, sgkg:currentConfidence and sgkg:statusAsOf; every finding-like statement gets sgkg:isOpen (true unless that status is
-    addressed, so also true with no assessment at all). Status as of another date is still
-    computed from the assessments."""
-    by_finding: dict[str, list[Assessment]] = defaultdict(list)
-    for a in c.assessments:
-        by_finding[a.finding].append(a)
+    statement id) so queries need not recompute it: its `current` assessment (kg.pg.current_assessments,
+    the rule the property graph stores on its statement nodes, so both forms agree) gives
+    sgkg:currentStatus, sgkg:currentConfidence and sgkg:statusAsOf; every finding-like statement
+    gets sgkg:isOpen (true unless that status is addressed, so also true with no assessment at
+    all). Status as of another date is still computed from the assessments."""
     for s in c.statements:
         g, node = graph[s.id], _id(s.id)
-        now = current_assessment(by_finding.get(s.id, ()))
+        now = current.get(s.id)
         if now is not None:
             q.add(g, node, S.currentStatus, getattr(S, now.status))
             q.lit(g, node, S.currentConfidence, now.confidence, "dec")
