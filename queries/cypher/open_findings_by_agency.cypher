@@ -1,8 +1,12 @@
 // open_findings_by_agency — how many open findings and recommendations concern each agency
 // params: area
-MATCH (f:Statement)-[:CONCERNS]->(a:Agency)
+// The area's documents first, then their statements ("WITH d" keeps FalkorDB from starting at every statement).
+MATCH (d:Document)
+WHERE $area = '' OR d.area = $area
+WITH d
+MATCH (f:Statement)-[:FROM]->(d)
 WHERE (f.kind = 'recommendation' OR (f.kind = 'finding' AND f.polarity = 'weakness'))
   AND coalesce(f.status, '') <> 'addressed'
-  AND ($area = '' OR f.area = $area)
+MATCH (f)-[:CONCERNS]->(a:Agency)
 RETURN a.id AS agency, a.label AS label, count(DISTINCT f.id) AS open
 ORDER BY open DESC, agency
