@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from importlib.resources import files
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, SKOS, XSD, BNode, Dataset, Graph, Literal, URIRef
@@ -24,6 +24,9 @@ from kg.models import Corpus
 from kg.rdf_map import (AGENCY, AREA, DERIVED, ID, OA, THEME, agency_iri, area_iri, assessment_id,
                         derived_graph, iri, nquads, theme_iri)
 from kg.vocab import SGKG
+
+if TYPE_CHECKING:
+    from queries import Query
 
 __all__ = ["to_dataset", "validate", "warnings", "shacl_report", "check", "RDFStore", "query_dataset", "nquads", "iri", "agency_iri",
            "area_iri", "theme_iri", "assessment_id", "DERIVED", "derived_graph", "PREFIXES"]
@@ -207,9 +210,10 @@ def _py_rdflib(term) -> object:
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a named query, not SPARQL text
 
 
-def _resolve(name_or_text: str, params: dict[str, str] | None) -> tuple[str, dict[str, str]]:
-    """Query text and {variable: value}: a named query's parameter NAME binds ?param_NAME,
-    a missing one is "" (any); in ad-hoc text each key binds the variable of that name."""
+def _resolve(name_or_text: str, params: dict[str, str] | None) -> tuple[str, dict[str, str], Query | None]:
+    """Query text, {variable: value} and the named query (None for ad-hoc text): a named
+    query's parameter NAME binds ?param_NAME, a missing one is "" (any); in ad-hoc text each
+    key binds the variable of that name."""
     import queries
 
     params = dict(params or {})
@@ -219,14 +223,14 @@ def _resolve(name_or_text: str, params: dict[str, str] | None) -> tuple[str, dic
         if unknown:
             raise QueryError(f"{q.name}: unknown parameter(s) {sorted(unknown)}; "
                              f"it takes: {', '.join(q.params) or 'none'}")
-        return q.text, {f"param_{p}": str(params.get(p, "")) for p in q.params}
-    return name_or_text, {k: str(v) for k, v in params.items()}
+        return q.text, {f"param_{p}": str(params.get(p, "")) for p in q.params}, q
+    return name_or_text, {k: str(v) for k, v in params.items()}, None
 
 
 def query_dataset(ds: Dataset, name_or_text: str, params: dict[str, str] | None = None
                   ) -> tuple[list[str], list[tuple]]:
     """Run a named query (or SPARQL text) in memory with rdflib; values bound with initBindings."""
-    text, params = _resolve(name_or_text, params)
+    text, params, _ = _resolve(name_or_text, params)
     try:
         result = ds.query(text, initBindings={k: Literal(str(v)) for k, v in params.items()})
     except Exception as e:
@@ -361,14 +365,15 @@ class RDFStore:
         graph, which pays only when the area is a small part of the store: by default when it
         has fewer graphs than the square root of half of all graphs (Luton in the national
         store, 11 of 950: 3-15x faster; an area of the 5-document sample corpus: 2-4x slower).
-        `narrow` True or False decides instead.
+        `narrow` True or False decides instead; a query marked `narrow: no` (one that reads
+        other areas' graphs too) is never narrowed.
 
         Values are bound by the engine (`substitutions`), never pasted into the text, and the
         graphs are given through the API: Oxigraph plans a query before it binds values, so a
         bound area alone never narrows where the query starts."""
-        text, params = _resolve(name_or_text, params)
+        text, params, named = _resolve(name_or_text, params)
         subs = {ox.Variable(k): ox.Literal(str(v)) for k, v in params.items()}
-        area = params.get("param_area") if _NAME.fullmatch(name_or_text.strip()) else None
+        area = params.get("param_area") if named and named.narrow else None
         dataset: dict[str, object] = {"use_default_graph_as_union": True}
         if area and narrow is not False:
             graphs = self.area_graphs(area)
