@@ -98,6 +98,9 @@ _NEGATING = re.compile(r"\b(?:not|never|yet to|cannot)\b", re.I)
 _CLAUSE_END = re.compile(r"[,;:]")
 # "There is no delay", "no unnecessary delays", "without drift or delay": the shortfall is absent
 _ABSENT = _after("(?:no|without)", apart="and")  # "no analysis and little evidence": two shortfalls
+# "reduced drift and delay", "a reduction in the turnover of staff", "fewer vacancies": a shortfall lessened
+# (not across a turn: "waiting times have reduced but more needs to be done")
+_LESSENED = _after("(?:reduced|reduces|reducing|reductions? in|fewer)", apart="but|yet|however|although|though|while|whilst")
 _METHOD = re.compile(
     r"^(inspectors? (?:also )?(?:considered|met|spoke|looked|reviewed|evaluated|tracked|sampled|examined|visited|talked|read|"
     r"focused|scrutinised|held|observed|undertook|carried|analysed|gathered|discussed)|this (?:letter|report|visit|inspection|joint inspection)|the (?:jtai|visit|inspection) (?:also )?(?:included|focused|considered|evaluated)|"
@@ -152,11 +155,12 @@ def _score(text: str, weight: float, j: Judgement) -> None:
         return
     neg_spans, absent = [], []
     found = list(_NEG.finditer(text))
-    absent_at = {}  # a shortfall said to be absent ("no delay", "without drift or delay"), by its negator
+    absent_at = {}  # a shortfall said to be absent or lessened ("no delay", "reduced drift"): its negator
     for m in found:
-        if n := _ABSENT.search(text, max(0, m.start() - 40), m.start()):
-            absent_at[m.start()] = n.start()
-    negators = set(absent_at.values())
+        if n := (_ABSENT.search(text, max(0, m.start() - 40), m.start())
+                 or _LESSENED.search(text, max(0, m.start() - 40), m.start())):
+            absent_at[m.start()] = (n.start(), " ".join(n.group(0).lower().split()))
+    negators = {at for at, _ in absent_at.values()}
     for m in found:
         if m.start() in negators:
             continue  # "without" in "without delay" says the delay is absent, which is counted below
@@ -173,7 +177,7 @@ def _score(text: str, weight: float, j: Judgement) -> None:
     for m in absent:
         if not any(a <= m.start() < b for a, b in neg_spans):
             j.positive += weight
-            j.cues.append(f"+no {m.group(0).lower()}")
+            j.cues.append(f"+{absent_at[m.start()][1]} {m.group(0).lower()}")
     for rx, w in ((_POS, weight), (_WEAK_POS, weight * 0.5)):
         for m in rx.finditer(text):
             if any(a <= m.start() < b for a, b in neg_spans):

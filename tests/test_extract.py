@@ -45,6 +45,12 @@ def test_although_is_judged_by_the_main_clause():
     # "no A and B": two shortfalls, not an absent one
     ("The learning from complaints is limited, with no analysis and little evidence of focused efforts.", "weakness"),
     ("Assessments are overly optimistic about parents' capacity to change.", "weakness"),
+    # a shortfall reduced is progress ("… and delay": both reduced), but not across a turn
+    ("Meetings and interventions are timely, thereby significantly reducing drift and delay for children.", "strength"),
+    ("There has also been a reduction in staff turnover.", "strength"),
+    ("Actions leaders have taken have reduced the very high caseloads seen at the last inspection.", "strength"),
+    ("The waiting times have reduced but more needs to be done to meet the needs of care leavers.", "weakness"),
+    ("Leaders have not reduced delays for children.", "weakness"),
     # "too X (for Y) to Z": Z is what does not happen, not a strength
     ("Caseloads remain too high for social workers to do effective, purposeful work.", "weakness"),
     # an aim ("before … can deliver good services") is no finding about the present
