@@ -101,6 +101,9 @@ _ABSENT = _after("(?:no|without)", apart="and")  # "no analysis and little evide
 # "reduced drift and delay", "a reduction in the turnover of staff", "fewer vacancies": a shortfall lessened
 # (not across a turn: "waiting times have reduced but more needs to be done")
 _LESSENED = _after("(?:reduced|reduces|reducing|reductions? in|fewer)", apart="but|yet|however|although|though|while|whilst")
+# "does not negatively impact", "did not have a detrimental impact": harm denied, not a shortfall
+_HARM_DENIED = _after("(?:(?:does|do|did|has|have|had|is|are|was|were) not)")
+_HARM = re.compile(r"detrimental|advers|negative", re.I)
 _METHOD = re.compile(
     r"^(inspectors? (?:also )?(?:considered|met|spoke|looked|reviewed|evaluated|tracked|sampled|examined|visited|talked|read|"
     r"focused|scrutinised|held|observed|undertook|carried|analysed|gathered|discussed)|this (?:letter|report|visit|inspection|joint inspection)|the (?:jtai|visit|inspection) (?:also )?(?:included|focused|considered|evaluated)|"
@@ -157,8 +160,9 @@ def _score(text: str, weight: float, j: Judgement) -> None:
     found = list(_NEG.finditer(text))
     absent_at = {}  # a shortfall said to be absent or lessened ("no delay", "reduced drift"): its negator
     for m in found:
-        if n := (_ABSENT.search(text, max(0, m.start() - 40), m.start())
-                 or _LESSENED.search(text, max(0, m.start() - 40), m.start())):
+        before = max(0, m.start() - 40)
+        if n := (_ABSENT.search(text, before, m.start()) or _LESSENED.search(text, before, m.start())
+                 or (_HARM.search(m.group(0)) and _HARM_DENIED.search(text, before, m.start()))):
             absent_at[m.start()] = (n.start(), " ".join(n.group(0).lower().split()))
     negators = {at for at, _ in absent_at.values()}
     for m in found:

@@ -28,6 +28,10 @@ def test_although_is_judged_by_the_main_clause():
     # harm done, and records that cannot be relied on
     ("This has had a detrimental impact on the consistency of practice.", "weakness"),
     ("Changes of worker have impacted negatively on the quality of planning.", "weakness"),
+    # harm denied is no shortfall
+    ("Changes in the senior leadership team have not had a negative impact on the quality of practice.", "strength"),
+    ("Strong practice ensures that this does not negatively impact on planning for children.", "strength"),
+    ("These reforms have not been adversely impacted by the challenges of the pandemic.", "strength"),
     ("Management information about missing children is unreliable.", "weakness"),
     ("Several pathway plans were out of date.", "weakness"),
     # a shortfall said to be absent is praise; "not enough" is a shortfall whose clause it covers
