@@ -58,7 +58,7 @@ NEGATIVE = [
     r"remains? (?:very )?high", r"remains? low", r"fluctuat\w+", r"not evidenced", r"not in place",
     r"overly \w+", r"over-optimis\w+", r"slower",
     # what could or would be better is not yet so
-    r"(?:could|would) (?:be |have been )?(?:\w+ )?(?:more|better) \w+", r"would be (?:further )?(?:strengthened|improved|enhanced)",
+    r"(?:could|would) (?:be |have been )?(?:\w+ )?(?:more|better) \w+", r"(?:could|would) be (?:further )?(?:strengthened|improved|enhanced)",
     r"(?:more|still) (?:work )?(?:is|needs) to be done", r"need to (?:make )?(?:more|better|further) \w+",
     r"the need to \w+",  # "Leaders recognise the need to strengthen …": a shortfall they know of
     r"(?:is|are|was|were|be|been) unsuitable", r"unsatisfactory", r"unsuccessful", r"too great",
@@ -203,6 +203,10 @@ _DOMAIN = [
     (re.compile(r"\b(so that|to ensure that|in order to|to prevent|to avoid|to reduce)\b.*$", re.I), ""),
     # "too high for social workers to do effective work": what follows is what does not happen
     (re.compile(r"\b(too \w+)(?: for [^,;.]{1,80}?)? to \w+[^,;.]*", re.I), r"\1"),
+    # "consulted on how the service could be improved", "share learning when the response could be
+    # improved": what could be better is the subject of the work, not a shortfall found
+    (re.compile(r"\b(how|where|when|what|whether|if)\b([^,;.]{0,80}?)\s(?:could|would) be (?:further )?"
+                r"(?:improved|strengthened|enhanced)(?: further)?", re.I), r"\1\2"),
     # "more to do before the local authority can deliver good services": an aim, not a finding
     (re.compile(r"\bbefore\b[^,;.]{1,80}?\b(?:can|could|will|is able to|are able to)\b[^,;.]*", re.I), ""),
 ]

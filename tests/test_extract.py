@@ -64,6 +64,10 @@ def test_although_is_judged_by_the_main_clause():
     ("However, danger statements could be used more effectively to articulate concerns.", "weakness"),
     ("Pathway plans reflect care leavers' histories, but would be strengthened if actions were clearer.", "weakness"),
     ("Leaders are aware of the need to make more effective use of data in the front door.", "weakness"),
+    ("For a small number of staff, supervision could be strengthened with a greater degree of reflection.", "weakness"),
+    ("Recording of discussions with concerned professionals could be further improved.", "weakness"),
+    # … but how or where it could be improved is the subject of the work, not a shortfall found
+    ("Leaders know where practice is strong and areas where it could be further improved.", "strength"),
     # "However, despite/while X, Y" is judged by Y, as "Despite X, Y" is
     ("However, despite increased capacity and improved managerial oversight, a small number of children "
      "experience delay.", "weakness"),
