@@ -21,7 +21,7 @@ from scipy import sparse
 import snowballstemmer
 
 from kg.ids import stable_id
-from kg.models import Assessment, Corpus, FollowUp, Recurrence, Statement
+from kg.models import Assessment, Corpus, FollowUp, Recurrence, Statement, is_target
 from loaders.cues import HEDGES, STRONG_POSITIVE, judge
 
 TARGET_KINDS = ("finding", "recommendation")
@@ -46,10 +46,6 @@ class Weights:
     theme: float = 0.3
     agency: float = 0.05
     backref: float = 0.1
-
-
-def is_target(s: Statement) -> bool:
-    return s.kind == "recommendation" or (s.kind == "finding" and s.polarity == "weakness")
 
 
 _WORD = re.compile(r"[a-z][a-z-]+")

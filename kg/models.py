@@ -117,6 +117,11 @@ class Statement:
     refers_to: str | None = None  # Reference id when the text says "since the last inspection…"
 
 
+def is_target(s: Statement) -> bool:
+    """A recommendation or a weakness found: what is followed up, has a status and can be open."""
+    return s.kind == "recommendation" or (s.kind == "finding" and s.polarity == "weakness")
+
+
 @dataclass
 class Document:
     id: str

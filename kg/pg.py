@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import networkx as nx
 
 from kg.ids import stable_id
-from kg.models import Assessment, Corpus, Span, Statement
+from kg.models import Assessment, Corpus, Span, is_target
 
 
 @dataclass(frozen=True)
@@ -172,11 +172,6 @@ def current_assessment(assessments: Iterable[Assessment]) -> Assessment | None:
     return max(items, key=lambda a: (a.set_by == "person", a.as_of or "", a.status))
 
 
-def is_finding_like(s: Statement) -> bool:
-    """A recommendation or a weakness found: what has a status and can be open."""
-    return s.kind == "recommendation" or (s.kind == "finding" and s.polarity == "weakness")
-
-
 def current_assessments(corpus: Corpus) -> dict[str, Assessment]:
     """Each assessed statement's current assessment (`current_assessment`), by statement id."""
     by_finding: dict[str, list[Assessment]] = defaultdict(list)
@@ -194,7 +189,7 @@ def finding_counts(corpus: Corpus, current: dict[str, Assessment]
     agencies: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     areas: Counter[str] = Counter()
     for s in corpus.statements:
-        if not is_finding_like(s):
+        if not is_target(s):
             continue
         now = current.get(s.id)
         is_open = now is None or now.status != "addressed"

@@ -18,8 +18,8 @@ from rdflib import RDF, RDFS, SKOS, XSD, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV
 
 from kg.ids import stable_id
-from kg.models import Assessment, Corpus, Document, Span, Statement
-from kg.pg import current_assessments, finding_counts, is_finding_like
+from kg.models import Assessment, Corpus, Document, Span, Statement, is_target
+from kg.pg import current_assessments, finding_counts
 from kg.vocab import SGKG
 
 ROOT = "https://w3id.org/safeguarding-kg/"
@@ -384,7 +384,7 @@ def _current(q: Quads, c: Corpus, graph: dict[str, str], current: dict[str, Asse
             q.add(g, node, S.currentStatus, getattr(S, now.status))
             q.lit(g, node, S.currentConfidence, now.confidence, "dec")
             q.lit(g, node, S.statusAsOf, now.as_of, "date")
-        if is_finding_like(s):
+        if is_target(s):
             q.lit(g, node, S.isOpen, now is None or now.status != "addressed", "bool")
 
 

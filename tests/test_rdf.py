@@ -15,7 +15,7 @@ from rdflib.namespace import DCTERMS, RDF, SH, XSD
 from kg.errors import StoreError, ValidationError
 from kg.rdf import (DERIVED, RDFStore, derived_graph, check, iri, nquads, shacl_report, shape_predicates, shapes_graph,
                     targeted_property_shapes, to_dataset, union_graph, validate, validate_nquads, warnings)
-from kg.rdf_map import is_finding_like
+from kg.models import is_target
 from kg.synthetic import generate
 from kg.vocab import SGKG
 
@@ -75,7 +75,7 @@ def test_one_graph_per_document_plus_derived(corpus, dataset):
     assert graphs == {str(iri(d.id)) for d in corpus.documents} | {str(DERIVED)} | {str(derived_graph(a)) for a in areas}
     for area in areas:  # an area's derived graph says something about each of its statements, and no other's
         about = {str(s) for s in dataset.graph(derived_graph(area)).subjects(SGKG.isOpen)}
-        assert about == {str(iri(s.id)) for s in corpus.statements if s.area == area and is_finding_like(s)}
+        assert about == {str(iri(s.id)) for s in corpus.statements if s.area == area and is_target(s)}
     s = corpus.statements[0]
     g = dataset.graph(iri(s.doc))
     assert (iri(s.id), DCTERMS.identifier, Literal(s.id)) in g

@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 
 from kg.errors import StoreError
+from kg.models import is_target
 from kg.rdf import DERIVED, RDFStore, derived_graph, iri, to_dataset
-from kg.rdf_map import is_finding_like
 from kg.sparql_server import oxigraph_binary, push, start
 
 try:
@@ -54,7 +54,7 @@ def corpus():
 def test_push_twice_replaces_instead_of_duplicating(server, corpus):
     ds = to_dataset(corpus)
     sent = push(ds, server)
-    areas = {s.area for s in corpus.statements if is_finding_like(s)}  # each has an open flag per finding
+    areas = {s.area for s in corpus.statements if is_target(s)}  # each has an open flag per finding
     assert set(sent) == ({str(iri(d.id)) for d in corpus.documents} | {str(DERIVED)}
                          | {str(derived_graph(a)) for a in areas})
     first = int(sparql(server, COUNT)[0]["n"]["value"])
