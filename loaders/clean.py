@@ -20,6 +20,7 @@ from dataclasses import dataclass
 BULLETS = "-•■◼▪●◦○►➢✓\uf06e\uf02d\uf0b7\uf0a7\uf0d8\uf076\u2013\u2014*·"
 SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
 _BULLET = re.compile(rf"^[ \t]*(?:[{re.escape(BULLETS)}]|o(?=\s))[ \t]+(?=\S)")
+_LONE_BULLET = re.compile(rf"^[ \t]*[{re.escape(BULLETS)}][ \t]*$")  # its item on a later line (PDF-to-text)
 _PAGE_NO = re.compile(r"^\s*(?:page\s+)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?\s*$", re.I)
 _FOOTNOTE = re.compile(rf"^\s*[{SUPERSCRIPTS}]+\s*\S")
 _END = re.compile(r"[.!?:;)\"'”’]\s*$")
@@ -155,18 +156,23 @@ def clean(text: str) -> Cleaned:
 
     paragraph_open = False
     pending_break: int | None = None  # original offset of the break to emit
+    lone_bullet: int | None = None  # original offset of a bullet whose item is still to come
     for i, ln in enumerate(lines):
         body = ln.text
         if i in drop or _FOOTNOTE.match(body):
             continue
-        if not body.strip():
+        lone = _LONE_BULLET.match(body)
+        if not body.strip() or lone:
             if paragraph_open:
                 pending_break = ln.start
                 paragraph_open = False
+            if lone:
+                lone_bullet = ln.start + len(body) - len(body.lstrip())
             continue
         lstrip = len(body) - len(body.lstrip())
-        bullet = _BULLET.match(body)
-        content_start = bullet.end() if bullet else lstrip
+        matched = _BULLET.match(body)
+        bullet = matched is not None or lone_bullet is not None
+        content_start = matched.end() if matched else lstrip
         chars, at = _scrub(body[content_start:].rstrip(), ln.start + content_start)
         if not chars:
             continue
@@ -202,7 +208,8 @@ def clean(text: str) -> Cleaned:
             else:
                 emit("\n\n", pending_break if pending_break is not None else ln.start - 1)
         if bullet:
-            emit("• ", ln.start + lstrip)
+            emit("• ", lone_bullet if lone_bullet is not None and not matched else ln.start + lstrip)
+        lone_bullet = None
         if number is not None and (not out or out[-1] != " "):  # it opened a paragraph
             last_number = number
         emit(chars, at)
