@@ -15,10 +15,11 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterable
 
 import numpy as np
-from scipy import sparse
 import snowballstemmer
+from scipy import sparse
 
 from kg.ids import stable_id
 from kg.models import Assessment, Corpus, FollowUp, Recurrence, Statement, is_target
@@ -377,19 +378,21 @@ def assess(corpus: Corpus, as_of: str | None = None) -> list[Assessment]:
     return out
 
 
-def current(assessments: list[Assessment], as_of: str | None = None) -> dict[str, Assessment]:
-    """The status of each finding now, or as of a date (a reviewer's decision wins)."""
+def current(assessments: Iterable[Assessment], as_of: str | None = None) -> dict[str, Assessment]:
+    """The status of each finding now, or as of a date: a person's word if there is one, else the
+    latest (as of a date: the latest, a person's word first on the same day); on a tie the greater
+    status name (progress > persists > no_evidence > addressed), so a tie never reads as addressed.
+    The tracker, the RDF graph, the property graph and the named queries all use this rule."""
     best: dict[str, Assessment] = {}
     for a in assessments:
         if as_of and a.as_of and a.as_of > as_of:
             continue
-        key = _rank(a, dated=as_of is not None)
         b = best.get(a.finding)
-        if b is None or key >= _rank(b, dated=as_of is not None):
+        if b is None or _rank(a, dated=as_of is not None) > _rank(b, dated=as_of is not None):
             best[a.finding] = a
     return best
 
 
 def _rank(a: Assessment, dated: bool) -> tuple:
     person = a.set_by != "software"
-    return (a.as_of or "", person) if dated else (person, a.as_of or "")
+    return (a.as_of or "", person, a.status) if dated else (person, a.as_of or "", a.status)

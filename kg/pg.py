@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 
 from kg.ids import stable_id
+from kg.link import current
 from kg.models import Assessment, Corpus, Span, is_target
 
 
@@ -163,21 +164,9 @@ def assessment_id(a: Assessment) -> str:
     return stable_id("as", a.finding, a.as_of or "", a.set_by, a.status)
 
 
-def current_assessment(assessments: Iterable[Assessment]) -> Assessment | None:
-    """A reviewer's word if there is one, else the latest; on a tie the greater status name
-    (progress > persists > no_evidence > addressed), so a tie never reads as addressed."""
-    items = list(assessments)
-    if not items:
-        return None
-    return max(items, key=lambda a: (a.set_by == "person", a.as_of or "", a.status))
-
-
 def current_assessments(corpus: Corpus) -> dict[str, Assessment]:
-    """Each assessed statement's current assessment (`current_assessment`), by statement id."""
-    by_finding: dict[str, list[Assessment]] = defaultdict(list)
-    for a in corpus.assessments:
-        by_finding[a.finding].append(a)
-    return {f: current_assessment(found) for f, found in by_finding.items()}
+    """Each assessed statement's current assessment (`kg.link.current`), by statement id."""
+    return current(corpus.assessments)
 
 
 def finding_counts(corpus: Corpus, current: dict[str, Assessment]

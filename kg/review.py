@@ -76,10 +76,13 @@ def apply_to_links(followups: list[FollowUp], decisions: list[Decision]) -> tupl
 
 
 def apply_to_status(corpus: Corpus, decisions: list[Decision]) -> tuple[list[Assessment], list[str]]:
+    """The people's status decisions as assessments, added to the software's. A decision replaces
+    an earlier one on the same finding and day (a correction), so the last word of the day counts."""
     known = {s.id for s in corpus.statements}
     out, unknown = list(corpus.assessments), []
+    last = {(d.target, d.date): d for d in decisions if d.action == "status"}
     for d in decisions:
-        if d.action != "status":
+        if d.action != "status" or last[d.target, d.date] is not d:
             continue
         if d.target not in known:
             unknown.append(f"review by {d.reviewer} on {d.date}: finding {d.target} no longer exists (status {d.status}: {d.note})")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kg import link, review
-from kg.models import Corpus, Span, Statement
+from kg import link, pg, review
+from kg.models import Assessment, Corpus, Span, Statement
 
 
 def _st(id, doc, kind, text, date, polarity=None, themes=("front-door",), agencies=("haringey/mash",)):
@@ -77,6 +77,30 @@ def test_reviews_override_and_unknown_ids_are_reported(tmp_path):
     assert now["w1"].status == "no_evidence"  # its only link was rejected
     assert now["w3"].status == "progress" and now["w3"].set_by == "person"
     assert unknown == [] and len(unknown2) == 1 and "st-gone" in unknown2[0]
+
+
+def test_a_correction_the_same_day_is_the_reviewers_word_everywhere(tmp_path):
+    """Two status decisions on one finding the same day: the later one is a correction and counts, in
+    the tracker's rule (kg.link.current) and in the graphs' (kg.pg.current_assessments), which are one."""
+    c = tiny()
+    path = tmp_path / "reviews.jsonl"
+    review.record(path, review.Decision("w2", "status", "A Reviewer", "backlog still there", "persists", date="2021-03-01"))
+    review.record(path, review.Decision("w2", "status", "A Reviewer", "cleared: see the March audit", "addressed",
+                                        date="2021-03-01"))
+    c.assessments, _ = review.apply_to_status(c, review.load(path))
+    assert link.current(c.assessments)["w2"].status == "addressed"
+    assert pg.current_assessments(c)["w2"].status == "addressed"
+    assert link.current(c.assessments, as_of="2021-03-01")["w2"].status == "addressed"
+
+
+def test_a_tie_never_reads_as_addressed_and_a_persons_word_wins():
+    a = Assessment("f", "addressed", 0.9, "", "2020-01-01")
+    b = Assessment("f", "progress", 0.5, "", "2020-01-01")
+    assert link.current([a, b])["f"].status == link.current([b, a])["f"].status == "progress"
+    person = Assessment("f", "persists", 1.0, "", "2019-01-01", set_by="person")
+    assert link.current([a, b, person])["f"] is person
+    assert link.current([a, b, person], as_of="2020-06-30")["f"].status == "progress"  # the latest as of a date
+    assert link.current([]) == {}
 
 
 def test_samples_haringey_findings_get_later_evidence(samples):

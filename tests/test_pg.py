@@ -6,8 +6,7 @@ import dataclasses
 import networkx as nx
 import pytest
 
-from kg.models import Assessment
-from kg.pg import (NODE_SPECS, NODES, RELS, central_agencies, current_assessment, key_label_of, mapping_table,
+from kg.pg import (NODE_SPECS, NODES, RELS, central_agencies, key_label_of, mapping_table,
                    node_key, theme_clusters, theme_cooccurrence, to_networkx, to_property_graph)
 from kg.synthetic import generate
 from pgkit import no_server_left_behind, small_corpus  # noqa: F401
@@ -53,16 +52,6 @@ def test_statements_carry_kind_label_span_and_current_status(graph):
     stat = n[("Statement", "st-s1")]
     assert stat.labels == ("Statement", "Statistic") and stat.props["value"] == 94.0
     assert n[("Statement", "st-r1")].props["due"] == "2018-07-15"
-
-
-def test_current_assessment_ties_never_read_as_addressed():
-    a = Assessment("f", "addressed", 0.9, "", "2020-01-01")
-    b = Assessment("f", "progress", 0.5, "", "2020-01-01")
-    assert current_assessment([a, b]).status == "progress"
-    assert current_assessment([b, a]).status == "progress"
-    person = Assessment("f", "persists", 1.0, "", "2019-01-01", set_by="person")
-    assert current_assessment([a, b, person]) is person
-    assert current_assessment([]) is None
 
 
 def test_followups_keep_review_and_rejected_links(graph):
