@@ -55,6 +55,11 @@ def test_although_is_judged_by_the_main_clause():
     ("Actions leaders have taken have reduced the very high caseloads seen at the last inspection.", "strength"),
     ("The waiting times have reduced but more needs to be done to meet the needs of care leavers.", "weakness"),
     ("Leaders have not reduced delays for children.", "weakness"),
+    # … and so is one minimised, avoided or prevented
+    ("Children's profiles are advertised nationally during care proceedings, minimising delay.", "strength"),
+    ("Careful monitoring of children subject to pre-proceedings prevents any drift and delay.", "strength"),
+    ("Tracking systems are effective in avoiding drift and delay.", "strength"),
+    ("Oversight has not prevented drift for some children.", "weakness"),
     # "too X (for Y) to Z": Z is what does not happen, not a strength
     ("Caseloads remain too high for social workers to do effective, purposeful work.", "weakness"),
     # an aim ("before … can deliver good services") is no finding about the present
