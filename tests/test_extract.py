@@ -55,6 +55,12 @@ def test_although_is_judged_by_the_main_clause():
     ("Actions leaders have taken have reduced the very high caseloads seen at the last inspection.", "strength"),
     ("The waiting times have reduced but more needs to be done to meet the needs of care leavers.", "weakness"),
     ("Leaders have not reduced delays for children.", "weakness"),
+    # what limits, hinders or impedes the work is a shortfall; "limits" as a noun and "life-limiting" are not
+    ("High turnover of staff in some teams limits opportunities for children to build relationships.", "weakness"),
+    ("The lengthy discussions about the future of services created uncertainty and impeded progress.", "weakness"),
+    ("In a small number of cases, this has hindered the progress of plans.", "weakness"),
+    ("Governance arrangements are effective and extend beyond the City limits.", "strength"),
+    ("Children with life-limiting conditions receive timely and effective support.", "strength"),
     # … and so is one minimised, avoided or prevented
     ("Children's profiles are advertised nationally during care proceedings, minimising delay.", "strength"),
     ("Careful monitoring of children subject to pre-proceedings prevents any drift and delay.", "strength"),
