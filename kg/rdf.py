@@ -107,7 +107,8 @@ def targeted_property_shapes(shapes: Graph) -> Graph:
     checked on their own (the node shape keeps its other constraints). The same results, for
     shapes not reached through sh:node: pySHACL validates a nested property shape once per
     focus node, remaking its constraints each time; a targeted one once for all of them (2.7x
-    faster on the sample build)."""
+    faster on the sample build). `shapes` itself is left as it is."""
+    shapes = _copy(shapes)
     for node_shape, _, prop in list(shapes.triples((None, SH.property, None))):
         for target in _TARGETS:
             for o in shapes.objects(node_shape, target):
@@ -115,6 +116,14 @@ def targeted_property_shapes(shapes: Graph) -> Graph:
         shapes.add((prop, RDF.type, SH.PropertyShape))
         shapes.remove((node_shape, SH.property, prop))
     return shapes
+
+
+def _copy(g: Graph) -> Graph:
+    out = Graph()
+    for prefix, ns in g.namespaces():
+        out.bind(prefix, ns)
+    out += g
+    return out
 
 
 def ontology_graph() -> Graph:
