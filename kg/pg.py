@@ -164,11 +164,6 @@ def assessment_id(a: Assessment) -> str:
     return stable_id("as", a.finding, a.as_of or "", a.set_by, a.status)
 
 
-def current_assessments(corpus: Corpus) -> dict[str, Assessment]:
-    """Each assessed statement's current assessment (`kg.link.current`), by statement id."""
-    return current(corpus.assessments)
-
-
 def finding_counts(corpus: Corpus, current: dict[str, Assessment]
                    ) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
     """Open and all weakness findings and recommendations per agency they concern, and open
@@ -280,14 +275,14 @@ def to_property_graph(corpus: Corpus) -> tuple[list[Node], list[Rel]]:
             if r.resolved in doc_ids:
                 b.rel("REFERS_TO", "Reference", r.id, "Document", r.resolved)
 
-    now = current_assessments(corpus)
+    now = current(corpus.assessments)
     for s in corpus.statements:
-        current = now.get(s.id)
+        a = now.get(s.id)
         props = {"kind": s.kind, "polarity": s.polarity, "section": s.section, "text": s.text,
                  **_span(s.span), "document": s.doc, "area": s.area, "date": s.date, "due": s.due,
-                 "status": current.status if current else None,
-                 "confidence": current.confidence if current else None,
-                 "status_as_of": current.as_of if current else None}
+                 "status": a.status if a else None,
+                 "confidence": a.confidence if a else None,
+                 "status_as_of": a.as_of if a else None}
         if s.statistic:
             st = s.statistic
             props |= {"value": st.value, "unit": st.unit, "previous": st.previous, "direction": st.direction}

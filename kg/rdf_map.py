@@ -18,8 +18,9 @@ from rdflib import RDF, RDFS, SKOS, XSD, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV
 
 from kg.ids import stable_id
+from kg.link import current
 from kg.models import Assessment, Corpus, Document, Span, Statement, is_target
-from kg.pg import current_assessments, finding_counts
+from kg.pg import finding_counts
 from kg.vocab import SGKG
 
 ROOT = "https://w3id.org/safeguarding-kg/"
@@ -350,7 +351,7 @@ def _judgements(q: Quads, c: Corpus) -> None:
         q.add(g, node, S.lastEvidence, a.last_evidence and _id(a.last_evidence))
         q.spill()
 
-    now = current_assessments(c)
+    now = current(c.assessments)
     _current(q, c, area, now)
 
     g = str(DERIVED)
@@ -372,7 +373,7 @@ def _judgements(q: Quads, c: Corpus) -> None:
 
 def _current(q: Quads, c: Corpus, graph: dict[str, str], current: dict[str, Assessment]) -> None:
     """Each statement's current status, materialised in its area's derived graph (`graph`, by
-    statement id) so queries need not recompute it: its `current` assessment (kg.pg.current_assessments,
+    statement id) so queries need not recompute it: its `current` assessment (kg.link.current,
     the rule the property graph stores on its statement nodes, so both forms agree) gives
     sgkg:currentStatus, sgkg:currentConfidence and sgkg:statusAsOf; every finding-like statement
     gets sgkg:isOpen (true unless that status is addressed, so also true with no assessment at
