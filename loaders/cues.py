@@ -108,8 +108,9 @@ _LESSENED = _after("(?:reduced|reduces|reducing|reductions? in|fewer|minimi[sz](
 _HARM_DENIED = _after("(?:(?:does|do|did|has|have|had|is|are|was|were) not)")
 _HARM = re.compile(r"detrimental|advers|negative", re.I)
 _METHOD = re.compile(
-    r"^(inspectors? (?:also )?(?:considered|met|spoke|looked|reviewed|evaluated|tracked|sampled|examined|visited|talked|read|"
-    r"focused|scrutinised|held|observed|undertook|carried|analysed|gathered|discussed)|this (?:letter|report|visit|inspection|joint inspection)|the (?:jtai|visit|inspection) (?:also )?(?:included|focused|considered|evaluated)|"
+    r"^((?:however,?\s+)?(?:the delivery model was adapted|inspectors also used)|"  # how a visit was run in the pandemic
+    r"inspectors? (?:also )?(?:considered|met|spoke|looked|reviewed|evaluated|tracked|sampled|examined|visited|talked|read|"
+    r"focused|scrutinised|held|observed|undertook|carried|analysed|gathered|discussed|used)|this (?:letter|report|visit|inspection|joint inspection)|the (?:jtai|visit|inspection) (?:also )?(?:included|focused|considered|evaluated)|"
     r"during (?:the|this) (?:visit|inspection)|in this inspection|we (?:looked|considered|evaluated|met|spoke)|"
     r"a range of evidence|between \d|on \d|the inspectors? (?:considered|met|spoke|looked|reviewed|evaluated)|ofsted|this group of children|it is (?:also )?(?:important|worth)|"
     # how the visit was run, what Ofsted expects of everyone, how the report is laid out or answered

@@ -347,6 +347,9 @@ def test_an_abbreviation_the_document_defines_names_its_agency(tmp_path):
     ("The areas for improvement have been cross-referenced with the outcomes in the National Framework.", True),
     ("It would be very helpful if you can share an early draft of the action plan with us.", True),
     ("Her Majesty’s Chief Inspector of Education, Children’s Services and Skills is leading Ofsted’s work.", True),
+    ("However, the delivery model was adapted to reflect the COVID-19 context.", True),
+    ("However, inspectors also used video calls for discussions with local authority staff.", True),
+    ("However, this inspection found serious weaknesses in the provision of services to children in need.", False),
     ("The lead professional role is not well understood by partners.", False),
     ("Any complaints about the service are now answered within 20 days.", False),
 ])
