@@ -25,7 +25,6 @@ from kg.ids import stable_id
 from kg.models import Assessment, Corpus, FollowUp, Recurrence, Statement, is_target
 from loaders.cues import HEDGES, STRONG_POSITIVE, judge
 
-TARGET_KINDS = ("finding", "recommendation")
 EVIDENCE_KINDS = ("finding", "recommendation", "evidence", "action", "statistic")
 LINK_THRESHOLD = 0.2
 MIN_TEXT = 0.05
@@ -391,6 +390,11 @@ def current(assessments: Iterable[Assessment], as_of: str | None = None) -> dict
         if b is None or _rank(a, dated=as_of is not None) > _rank(b, dated=as_of is not None):
             best[a.finding] = a
     return best
+
+
+def is_open(now: Assessment | None) -> bool:
+    """Open: a finding's current assessment is not *addressed*, or it has none."""
+    return now is None or now.status != "addressed"
 
 
 def _rank(a: Assessment, dated: bool) -> tuple:

@@ -15,7 +15,7 @@ from typing import Any
 import networkx as nx
 
 from kg.ids import stable_id
-from kg.link import current
+from kg.link import current, is_open
 from kg.models import Assessment, Corpus, Span, is_target
 
 
@@ -164,10 +164,10 @@ def assessment_id(a: Assessment) -> str:
     return stable_id("as", a.finding, a.as_of or "", a.set_by, a.status)
 
 
-def finding_counts(corpus: Corpus, current: dict[str, Assessment]
+def finding_counts(corpus: Corpus, statuses: dict[str, Assessment]
                    ) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
     """Open and all weakness findings and recommendations per agency they concern, and open
-    ones per area (open: the `current` assessment is not addressed, or there is none). Both graph
+    ones per area (open: `kg.link.is_open` of its current assessment, from `statuses`). Both graph
     forms store them on the agency and area nodes, so that the named queries ranking agencies
     and areas read a number each instead of counting 100,000 statements."""
     agencies: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -175,12 +175,11 @@ def finding_counts(corpus: Corpus, current: dict[str, Assessment]
     for s in corpus.statements:
         if not is_target(s):
             continue
-        now = current.get(s.id)
-        is_open = now is None or now.status != "addressed"
+        open_ = is_open(statuses.get(s.id))
         for ag in dict.fromkeys(s.agencies):
-            agencies[ag][0] += is_open
+            agencies[ag][0] += open_
             agencies[ag][1] += 1
-        if is_open and s.area:
+        if open_ and s.area:
             areas[s.area] += 1
     return {k: (v[0], v[1]) for k, v in sorted(agencies.items())}, dict(sorted(areas.items()))
 

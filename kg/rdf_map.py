@@ -18,9 +18,9 @@ from rdflib import RDF, RDFS, SKOS, XSD, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV
 
 from kg.ids import stable_id
-from kg.link import current
+from kg.link import current, is_open
 from kg.models import Assessment, Corpus, Document, Span, Statement, is_target
-from kg.pg import finding_counts
+from kg.pg import assessment_id, finding_counts
 from kg.vocab import SGKG
 
 ROOT = "https://w3id.org/safeguarding-kg/"
@@ -79,11 +79,6 @@ def derived_graph(area_id: str | None = None) -> URIRef:
     current statuses are in DERIVED/<area>, so a query about one area can be run over that area's
     graphs alone (kg.rdf.RDFStore.query)."""
     return URIRef(f"{DERIVED}/{quote(area_id, safe=_SAFE)}") if area_id else DERIVED
-
-
-def assessment_id(a: Assessment) -> str:
-    """Same formula as kg.pg.assessment_id, so both graph forms name assessments alike."""
-    return stable_id("as", a.finding, a.as_of or "", a.set_by, a.status)
 
 
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -371,22 +366,22 @@ def _judgements(q: Quads, c: Corpus) -> None:
             q.add(g, node, S.theme, theme_iri(t))
 
 
-def _current(q: Quads, c: Corpus, graph: dict[str, str], current: dict[str, Assessment]) -> None:
+def _current(q: Quads, c: Corpus, graph: dict[str, str], statuses: dict[str, Assessment]) -> None:
     """Each statement's current status, materialised in its area's derived graph (`graph`, by
-    statement id) so queries need not recompute it: its `current` assessment (kg.link.current,
+    statement id) so queries need not recompute it: its current assessment (`statuses`, kg.link.current:
     the rule the property graph stores on its statement nodes, so both forms agree) gives
     sgkg:currentStatus, sgkg:currentConfidence and sgkg:statusAsOf; every finding-like statement
     gets sgkg:isOpen (true unless that status is addressed, so also true with no assessment at
     all). Status as of another date is still computed from the assessments."""
     for s in c.statements:
         g, node = graph[s.id], _id(s.id)
-        now = current.get(s.id)
+        now = statuses.get(s.id)
         if now is not None:
             q.add(g, node, S.currentStatus, getattr(S, now.status))
             q.lit(g, node, S.currentConfidence, now.confidence, "dec")
             q.lit(g, node, S.statusAsOf, now.as_of, "date")
         if is_target(s):
-            q.lit(g, node, S.isOpen, now is None or now.status != "addressed", "bool")
+            q.lit(g, node, S.isOpen, is_open(now), "bool")
 
 
 def nquads(corpus: Corpus, documents: Iterable[str] | None = None, derived: bool = True) -> bytes:

@@ -161,15 +161,15 @@ def clean(text: str) -> Cleaned:
         body = ln.text
         if i in drop or _FOOTNOTE.match(body):
             continue
+        lstrip = len(body) - len(body.lstrip())
         lone = _LONE_BULLET.match(body)
         if not body.strip() or lone:
             if paragraph_open:
                 pending_break = ln.start
                 paragraph_open = False
             if lone:
-                lone_bullet = ln.start + len(body) - len(body.lstrip())
+                lone_bullet = ln.start + lstrip
             continue
-        lstrip = len(body) - len(body.lstrip())
         matched = _BULLET.match(body)
         bullet = matched is not None or lone_bullet is not None
         content_start = matched.end() if matched else lstrip
