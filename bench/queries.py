@@ -6,9 +6,7 @@ FalkorDB (kg.falkor.FalkorEngine), and the same SPARQL on rdflib's in-memory Dat
 The corpus is extracted once (with an extraction cache, `--cache`, so a second run starts
 fast) or taken from a finished build (`--build out`). Parameters are chosen from the corpus:
 its largest area, that area's commonest theme, the commonest agency, the weakness with the
-most follow-ups. A query given an area may run over that area's graphs (kg.rdf.RDFStore.query);
-its baseline is the same query over every graph (`narrow=False`). rdflib runs in a forked child so that a query slower than
-`--rdflib-timeout` seconds is stopped and reported as such instead of stalling the bench.
+most follow-ups. rdflib runs in a forked child so that a query slower than `--rdflib-timeout` seconds is stopped and reported as such instead of stalling the bench.
 """
 from __future__ import annotations
 
@@ -159,9 +157,6 @@ def main(argv: list[str] | None = None) -> dict:
         for n in names:
             t, rows = timed(lambda: store.query(n, results[n]["params"]), a.repeat)
             results[n]["sparql"] = {"p50_ms": round(pct(t, 50), 2), "p95_ms": round(pct(t, 95), 2), "rows": rows}
-            if results[n]["params"].get("area") and queries.load("sparql", n).narrow:  # the baseline: every graph
-                t, rows = timed(lambda: store.query(n, results[n]["params"], narrow=False), a.rdflib_repeat)
-                results[n]["sparql_every_graph"] = {"p50_ms": round(pct(t, 50), 2), "rows": rows}
         store.close()
 
         if not a.no_cypher:
@@ -208,14 +203,14 @@ def main(argv: list[str] | None = None) -> dict:
     def g(n, k, f):
         return results[n].get(k, {}).get(f)
 
-    rows = [[n, g(n, "sparql", "p50_ms"), g(n, "sparql", "p95_ms"), g(n, "sparql_every_graph", "p50_ms"),
+    rows = [[n, g(n, "sparql", "p50_ms"), g(n, "sparql", "p95_ms"),
              g(n, "cypher", "p50_ms"),
              g(n, "cypher", "p95_ms"), g(n, "rdflib", "oxigraph_p50_ms"),
              g(n, "rdflib", "p50_ms") or f">{a.rdflib_timeout:g}s", g(n, "rdflib", "ratio_vs_oxigraph"),
              g(n, "sparql", "rows"), g(n, "cypher", "rows"), f'{g(n, "rdflib", "oxigraph_rows")}/{g(n, "rdflib", "rows")}']
             for n in names]
     b = res["baseline"]
-    emit(res, rows, ["query", "sparql_p50", "sparql_p95", "sparql_every_graph_p50", "cypher_p50", "cypher_p95", "part:oxi_p50",
+    emit(res, rows, ["query", "sparql_p50", "sparql_p95", "cypher_p50", "cypher_p95", "part:oxi_p50",
                      "part:rdflib_p50", "rdflib/oxi", "rows_sp", "rows_cy", "part_rows oxi/rdflib"], a.json,
          f"named queries (ms) on {', '.join(res['corpus'])}: {res['documents']} documents, "
          f"{res['statements']} statements, {res['followups']} follow-ups; setup {res['setup']}\n"

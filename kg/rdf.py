@@ -366,30 +366,14 @@ class RDFStore:
     def quads(self) -> Iterator[ox.Quad]:
         return iter(self.store)
 
-    def query(self, name_or_text: str, params: dict[str, str] | None = None, narrow: bool | None = None
-              ) -> tuple[list[str], list[tuple]]:
-        """Run a named query (or SPARQL text) over the union of all graphs, or a named query
-        given an `area` over that area's graphs alone (`area_graphs`): they hold every triple
-        about its statements, so the answer is the same. Each lookup is then made once per
-        graph, which pays only when the area is a small part of the store: by default when it
-        has fewer graphs than the square root of half of all graphs (Luton in the national
-        store, 11 of 950: 3-15x faster; an area of the 5-document sample corpus: 2-4x slower).
-        `narrow` True or False decides instead; a query marked `narrow: no` (one that reads
-        other areas' graphs too) is never narrowed.
-
-        Values are bound by the engine (`substitutions`), never pasted into the text, and the
-        graphs are given through the API: Oxigraph plans a query before it binds values, so a
-        bound area alone never narrows where the query starts."""
-        text, params, named = _resolve(name_or_text, params)
+    def query(self, name_or_text: str, params: dict[str, str] | None = None) -> tuple[list[str], list[tuple]]:
+        """Run a named query (or SPARQL text) over the union of all graphs. Values are bound by
+        the engine (`substitutions`), never pasted into the text; a named query given an area
+        starts from it (queries/README.md, "Where a query starts")."""
+        text, params, _ = _resolve(name_or_text, params)
         subs = {ox.Variable(k): ox.Literal(str(v)) for k, v in params.items()}
-        area = params.get("param_area") if named and named.narrow else None
-        dataset: dict[str, object] = {"use_default_graph_as_union": True}
-        if area and narrow is not False:
-            graphs = self.area_graphs(area)
-            if narrow or 2 * len(graphs) ** 2 < sum(1 for _ in self.store.named_graphs()):  # 1.6 ms nationally
-                dataset = {"default_graph": graphs}
         try:
-            result = self.store.query(text, substitutions=subs, **dataset)
+            result = self.store.query(text, substitutions=subs, use_default_graph_as_union=True)
         except (SyntaxError, OSError, ValueError, RuntimeError) as e:
             raise QueryError(f"{name_or_text}: {e}") from e
         if not isinstance(result, ox.QuerySolutions):
@@ -397,15 +381,6 @@ class RDFStore:
         shown = [(i, v.value) for i, v in enumerate(result.variables) if not v.value.startswith("param_")]
         columns, at = [name for _, name in shown], [i for i, _ in shown]  # by position: 4x faster than by name
         return columns, [tuple(_py(sol[i]) for i in at) for sol in result]
-
-    def area_graphs(self, area_id: str) -> list[ox.NamedNode]:
-        """The graphs holding an area's documents and statements, its derived graph and the
-        reference data (kg.rdf_map.derived_graph)."""
-        found = {row["g"] for row in self.store.query(
-            "SELECT DISTINCT ?g ?area WHERE { GRAPH ?g { ?s <%s> ?area } }" % SGKG.area,  # a vocabulary constant
-            substitutions={ox.Variable("area"): ox.NamedNode(str(area_iri(area_id)))})}
-        found |= {ox.NamedNode(str(derived_graph(area_id))), ox.NamedNode(str(DERIVED))}
-        return sorted(found, key=lambda g: g.value)
 
     def to_dataset(self) -> Dataset:
         ds = Dataset(default_union=True)

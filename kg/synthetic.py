@@ -73,10 +73,11 @@ class _Gen:
     def text(self, n: int) -> str:
         return " ".join(self.r.choice(WORDS) for _ in range(n)).capitalize() + "."
 
-    def document(self, kind: str, area: str, when: date, **kw) -> Document:
-        sha = digest(kind, area, _day(when), str(len(self.c.documents)))
-        d = Document(id=f"doc-{sha[:16]}", file=f"{area}-{kind}-{_day(when)}.pdf", sha256=sha, kind=kind,
-                     title=f"{kind.replace('_', ' ').title()}: {AREAS[area]}, {when:%B %Y}", area=area,
+    def document(self, kind: str, area: str | None, when: date, **kw) -> Document:
+        sha = digest(kind, area or "", _day(when), str(len(self.c.documents)))
+        d = Document(id=f"doc-{sha[:16]}", file=f"{area or 'unknown'}-{kind}-{_day(when)}.pdf", sha256=sha, kind=kind,
+                     title=f"{kind.replace('_', ' ').title()}: {AREAS.get(area, 'unknown area')}, {when:%B %Y}",
+                     area=area,
                      published=_day(when), pages=self.r.randint(4, 40), **kw)
         self.c.documents.append(d)
         self.offsets[d.id] = 0
@@ -155,6 +156,9 @@ def generate(n_findings: int, seed: int = 0) -> Corpus:
         if k % 5 == 0:
             g.statement(doc, "finding", "strength", g.area_agencies(area, when), [r.choice(theme_ids)],
                         refers_to=unresolved.id)
+    nowhere = g.document("focused_visit", None, date(2020, 3, 2))  # its area could not be told
+    for kind, polarity in (("finding", "weakness"), ("recommendation", None)):
+        g.statement(nowhere, kind, polarity, ["met-police"], [theme_ids[0]])
     _recurrences(g, weaknesses)
     return g.c
 

@@ -1,9 +1,7 @@
 """The query library: each question once per language, loaded by name.
 
 `sparql/NAME.rq` and `cypher/NAME.cypher` start with comment lines
-`NAME — what it answers` and `params: a, b` (`# ` in SPARQL, `// ` in Cypher), and
-`narrow: no` in a SPARQL query given an area that reads other areas' graphs too (so it must
-never be run over the area's graphs alone: kg.rdf.RDFStore.query).
+`NAME — what it answers` and `params: a, b` (`# ` in SPARQL, `// ` in Cypher).
 """
 from __future__ import annotations
 
@@ -23,7 +21,6 @@ class Query:
     description: str
     params: tuple[str, ...]
     lang: str = "sparql"
-    narrow: bool = True  # may run over the area's graphs alone when given an area
 
 
 def _lang(lang: str) -> tuple[str, str]:
@@ -40,8 +37,8 @@ def names(lang: str = "sparql") -> list[str]:
                   if f.name.endswith(ext))
 
 
-def _header(text: str, comment: str) -> tuple[str, tuple[str, ...], bool]:
-    description, params, narrow = "", (), True
+def _header(text: str, comment: str) -> tuple[str, tuple[str, ...]]:
+    description, params = "", ()
     for line in text.splitlines():
         line = line.strip()
         if not line.startswith(comment):
@@ -50,11 +47,9 @@ def _header(text: str, comment: str) -> tuple[str, tuple[str, ...], bool]:
         if body.lower().startswith("params:"):
             value = body.split(":", 1)[1].strip()
             params = tuple(p for p in re.split(r"[,\s]+", value) if p and p not in ("—", "-", "none"))
-        elif body.lower().startswith("narrow:"):
-            narrow = (body.split(":", 1)[1].split() or ["yes"])[0].lower() != "no"
         elif not description and "—" in body:
             description = body.split("—", 1)[1].strip()
-    return description, params, narrow
+    return description, params
 
 
 def load(lang: str, name: str) -> Query:
@@ -64,8 +59,8 @@ def load(lang: str, name: str) -> Query:
     if name not in valid:
         raise QueryError(f"unknown {lang} query {name!r}; valid names: {', '.join(valid)}")
     text = files("queries").joinpath(lang, name + ext).read_text("utf-8")
-    description, params, narrow = _header(text, comment)
-    return Query(name, text, description, params, lang, narrow)
+    description, params = _header(text, comment)
+    return Query(name, text, description, params, lang)
 
 
 def all_queries(lang: str = "sparql") -> list[Query]:

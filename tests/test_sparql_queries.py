@@ -147,35 +147,15 @@ def test_every_query_runs_on_synthetic_corpus(synthetic_store, name):
     assert all(len(r) == len(columns) for r in rows)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, ps in PARAMS.items() if "area" in ps and queries.load("sparql", n).narrow))
-def test_a_query_about_one_area_answers_alike_over_its_graphs_and_every_graph(synthetic_store, name):
-    """Given an area, a named query may run over that area's graphs alone (`narrow`); over the
-    union of every graph it must give the same answer, for every area and one that is nowhere."""
-    q = queries.load("sparql", name)
-    areas = sorted({row[3] for row in synthetic_store.query("documents")[1]})
-    assert len(areas) > 2
-    values = {"as_of": "2019-06-30", "theme": ""}
-    answered = 0
-    for area in areas + ["nowhere"]:
-        params = {p: area if p == "area" else values[p] for p in q.params}
-        narrowed = synthetic_store.query(name, params, narrow=True)
-        assert narrowed == synthetic_store.query(name, params, narrow=False), area
-        assert narrowed == synthetic_store.query(name, params), area  # as the cost rule chooses
-        answered += bool(narrowed[1])
-        assert len(synthetic_store.area_graphs(area)) < len(synthetic_store.graphs()) / 2
-    assert answered >= 2
-
-
 def test_recurrences_of_an_area_are_the_pairs_with_a_weakness_in_it(synthetic_store):
-    """recurring_weaknesses reads the other area's graphs too (`narrow: no`): asked to narrow,
-    it still runs over every graph, so a pair reaching into another area keeps its area and date."""
+    """Given an area, recurring_weaknesses starts from that area's weaknesses; a pair reaching
+    into another area keeps that area and date, and "" gives every pair."""
     everything = synthetic_store.query("recurring_weaknesses")[1]
-    assert any(r[1] != r[4] for r in everything)  # pairs across areas, which narrowing would cut short
-    areas = sorted({row[3] for row in synthetic_store.query("documents")[1]})
+    assert any(r[1] != r[4] for r in everything)  # pairs across areas
+    areas = sorted({row[3] for row in synthetic_store.query("documents")[1] if row[3]})
     for area in areas + ["nowhere"]:
-        got = synthetic_store.query("recurring_weaknesses", {"area": area}, narrow=True)[1]
+        got = synthetic_store.query("recurring_weaknesses", {"area": area})[1]
         assert got == [r for r in everything if area in (r[1], r[4])], area
-    assert not queries.load("sparql", "recurring_weaknesses").narrow and queries.load("sparql", "status_as_of").narrow
 
 
 def test_open_counts(store):
