@@ -76,8 +76,7 @@ def theme_iri(theme_id: str) -> URIRef:
 def derived_graph(area_id: str | None = None) -> URIRef:
     """Where the build's own conclusions go. DERIVED holds the reference data (areas, themes,
     agencies, agents) and recurrences, which cross areas; each area's follow-ups, assessments and
-    current statuses are in DERIVED/<area>, so a query about one area can be run over that area's
-    graphs alone (kg.rdf.RDFStore.query)."""
+    current statuses are in DERIVED/<area>."""
     return URIRef(f"{DERIVED}/{quote(area_id, safe=_SAFE)}") if area_id else DERIVED
 
 
