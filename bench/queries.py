@@ -6,7 +6,8 @@ FalkorDB (kg.falkor.FalkorEngine), and the same SPARQL on rdflib's in-memory Dat
 The corpus is extracted once (with an extraction cache, `--cache`, so a second run starts
 fast) or taken from a finished build (`--build out`). Parameters are chosen from the corpus:
 its largest area, that area's commonest theme, the commonest agency, the weakness with the
-most follow-ups. rdflib runs in a forked child so that a query slower than `--rdflib-timeout` seconds is stopped and reported as such instead of stalling the bench.
+most follow-ups. rdflib runs in a forked child so that a query slower than
+`--rdflib-timeout` seconds is stopped and reported as such instead of stalling the bench.
 """
 from __future__ import annotations
 
@@ -203,8 +204,7 @@ def main(argv: list[str] | None = None) -> dict:
     def g(n, k, f):
         return results[n].get(k, {}).get(f)
 
-    rows = [[n, g(n, "sparql", "p50_ms"), g(n, "sparql", "p95_ms"),
-             g(n, "cypher", "p50_ms"),
+    rows = [[n, g(n, "sparql", "p50_ms"), g(n, "sparql", "p95_ms"), g(n, "cypher", "p50_ms"),
              g(n, "cypher", "p95_ms"), g(n, "rdflib", "oxigraph_p50_ms"),
              g(n, "rdflib", "p50_ms") or f">{a.rdflib_timeout:g}s", g(n, "rdflib", "ratio_vs_oxigraph"),
              g(n, "sparql", "rows"), g(n, "cypher", "rows"), f'{g(n, "rdflib", "oxigraph_rows")}/{g(n, "rdflib", "rows")}']

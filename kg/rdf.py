@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, SKOS, XSD, BNode, Dataset, Graph, Literal, URIRef
@@ -24,9 +24,6 @@ from kg.models import Corpus
 from kg.rdf_map import (AGENCY, AREA, DERIVED, ID, OA, THEME, agency_iri, area_iri, assessment_id,
                         derived_graph, iri, nquads, theme_iri)
 from kg.vocab import SGKG
-
-if TYPE_CHECKING:
-    from queries import Query
 
 __all__ = ["to_dataset", "validate", "warnings", "shacl_report", "check", "RDFStore", "query_dataset", "nquads", "iri", "agency_iri",
            "area_iri", "theme_iri", "assessment_id", "DERIVED", "derived_graph", "PREFIXES"]
@@ -219,10 +216,9 @@ def _py_rdflib(term) -> object:
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a named query, not SPARQL text
 
 
-def _resolve(name_or_text: str, params: dict[str, str] | None) -> tuple[str, dict[str, str], Query | None]:
-    """Query text, {variable: value} and the named query (None for ad-hoc text): a named
-    query's parameter NAME binds ?param_NAME, a missing one is "" (any); in ad-hoc text each
-    key binds the variable of that name."""
+def _resolve(name_or_text: str, params: dict[str, str] | None) -> tuple[str, dict[str, str]]:
+    """Query text and {variable: value}: a named query's parameter NAME binds ?param_NAME,
+    a missing one is "" (any); in ad-hoc text each key binds the variable of that name."""
     import queries
 
     params = dict(params or {})
@@ -232,14 +228,14 @@ def _resolve(name_or_text: str, params: dict[str, str] | None) -> tuple[str, dic
         if unknown:
             raise QueryError(f"{q.name}: unknown parameter(s) {sorted(unknown)}; "
                              f"it takes: {', '.join(q.params) or 'none'}")
-        return q.text, {f"param_{p}": str(params.get(p, "")) for p in q.params}, q
-    return name_or_text, {k: str(v) for k, v in params.items()}, None
+        return q.text, {f"param_{p}": str(params.get(p, "")) for p in q.params}
+    return name_or_text, {k: str(v) for k, v in params.items()}
 
 
 def query_dataset(ds: Dataset, name_or_text: str, params: dict[str, str] | None = None
                   ) -> tuple[list[str], list[tuple]]:
     """Run a named query (or SPARQL text) in memory with rdflib; values bound with initBindings."""
-    text, params, _ = _resolve(name_or_text, params)
+    text, params = _resolve(name_or_text, params)
     try:
         result = ds.query(text, initBindings={k: Literal(str(v)) for k, v in params.items()})
     except Exception as e:
@@ -370,7 +366,7 @@ class RDFStore:
         """Run a named query (or SPARQL text) over the union of all graphs. Values are bound by
         the engine (`substitutions`), never pasted into the text; a named query given an area
         starts from it (queries/README.md, "Where a query starts")."""
-        text, params, _ = _resolve(name_or_text, params)
+        text, params = _resolve(name_or_text, params)
         subs = {ox.Variable(k): ox.Literal(str(v)) for k, v in params.items()}
         try:
             result = self.store.query(text, substitutions=subs, use_default_graph_as_union=True)
