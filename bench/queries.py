@@ -1,5 +1,5 @@
-"""Every named query's p50/p95: SPARQL on the Oxigraph store (kg.rdf.RDFStore), Cypher on
-FalkorDB (kg.falkor.FalkorEngine), and the same SPARQL on rdflib's in-memory Dataset.
+"""Every named query's p50/p95: SPARQL on the Oxigraph store (kg.rdf.RDFStore) on disk and in
+memory, Cypher on FalkorDB (kg.falkor.FalkorEngine), and the same SPARQL on rdflib's in-memory Dataset.
 
     python bench/queries.py --corpus ../shared/national/text [--limit 200] [--repeat 20] [--json]
 
@@ -159,6 +159,13 @@ def main(argv: list[str] | None = None) -> dict:
             t, rows = timed(lambda: store.query(n, results[n]["params"]), a.repeat)
             results[n]["sparql"] = {"p50_ms": round(pct(t, 50), 2), "p95_ms": round(pct(t, 95), 2), "rows": rows}
         store.close()
+        with timer(res["setup"], "oxigraph_memory_load_seconds"):  # what `kg serve sparql --memory` holds
+            store = RDFStore.memory(Path(tmp) / "graph.nq")
+        for n in names:
+            t, rows = timed(lambda: store.query(n, results[n]["params"]), a.repeat)
+            results[n]["memory"] = {"p50_ms": round(pct(t, 50), 2), "p95_ms": round(pct(t, 95), 2), "rows": rows,
+                                    "disk_over_memory": round(results[n]["sparql"]["p50_ms"] / max(pct(t, 50), 1e-3), 1)}
+        del store
 
         if not a.no_cypher:
             from kg.falkor import FalkorEngine
@@ -204,13 +211,14 @@ def main(argv: list[str] | None = None) -> dict:
     def g(n, k, f):
         return results[n].get(k, {}).get(f)
 
-    rows = [[n, g(n, "sparql", "p50_ms"), g(n, "sparql", "p95_ms"), g(n, "cypher", "p50_ms"),
+    rows = [[n, g(n, "sparql", "p50_ms"), g(n, "sparql", "p95_ms"), g(n, "memory", "p50_ms"),
+             g(n, "memory", "disk_over_memory"), g(n, "cypher", "p50_ms"),
              g(n, "cypher", "p95_ms"), g(n, "rdflib", "oxigraph_p50_ms"),
              g(n, "rdflib", "p50_ms") or f">{a.rdflib_timeout:g}s", g(n, "rdflib", "ratio_vs_oxigraph"),
              g(n, "sparql", "rows"), g(n, "cypher", "rows"), f'{g(n, "rdflib", "oxigraph_rows")}/{g(n, "rdflib", "rows")}']
             for n in names]
     b = res["baseline"]
-    emit(res, rows, ["query", "sparql_p50", "sparql_p95", "cypher_p50", "cypher_p95", "part:oxi_p50",
+    emit(res, rows, ["query", "sparql_p50", "sparql_p95", "memory_p50", "disk/memory", "cypher_p50", "cypher_p95", "part:oxi_p50",
                      "part:rdflib_p50", "rdflib/oxi", "rows_sp", "rows_cy", "part_rows oxi/rdflib"], a.json,
          f"named queries (ms) on {', '.join(res['corpus'])}: {res['documents']} documents, "
          f"{res['statements']} statements, {res['followups']} follow-ups; setup {res['setup']}\n"

@@ -284,13 +284,24 @@ def _neo4j_password() -> str:
 
 
 @serve_app.command("sparql")
-def serve_sparql(out: Path = OUT, port: int = typer.Option(7878, help="Port on 127.0.0.1.")) -> None:
-    """A read-only SPARQL 1.1 endpoint on http://127.0.0.1:PORT/query (Ctrl-C stops it)."""
-    from kg.sparql_server import serve
+def serve_sparql(out: Path = OUT, port: int = typer.Option(7878, help="Port on 127.0.0.1."),
+                 memory: bool = typer.Option(False, "--memory", help=(
+                     "Hold the graph in memory (loaded from OUT/graph.nq): queries answer several times faster, "
+                     "for the graph's size in RAM (2.7 GB and about 30 s of loading for the national corpus); "
+                     "the copy in memory is writable, the build is never changed."))) -> None:
+    """A SPARQL 1.1 endpoint on http://127.0.0.1:PORT/query over the union of all graphs (Ctrl-C stops it).
+    Read-only from the store on disk; with --memory, from a copy in memory."""
+    from kg.sparql_server import serve, start, start_in_memory
 
-    out_.print(f"serving {out / 'rdf'} at http://127.0.0.1:{port}/query (Ctrl-C to stop)")
     try:
-        raise typer.Exit(serve(out / "rdf", port=port))
+        if memory:
+            out_.print(f"loading {out / 'graph.nq'} into memory…")
+            process = start_in_memory(out / "graph.nq", port=port)
+        else:
+            process = start(out / "rdf", port=port)
+        out_.print(f"serving {out / ('graph.nq' if memory else 'rdf')} at http://127.0.0.1:{port}/query "
+                   "(Ctrl-C to stop)")
+        raise typer.Exit(serve(process))
     except KGError as exc:
         _fail(exc)
 

@@ -282,8 +282,14 @@ class RDFStore:
             raise StoreError(f"{p}: cannot open the RDF store: {e}") from e
 
     @classmethod
-    def memory(cls) -> "RDFStore":
-        return cls(ox.Store())
+    def memory(cls, nquads_file: str | os.PathLike | None = None) -> "RDFStore":
+        """A store in memory: empty, or holding an N-Quads file (a build's `graph.nq`). On the
+        national graph the named queries answer 2-6x faster than on disk (every one under
+        30 ms), for about 2.8 GB of memory and 40 s of loading (README, "Speed")."""
+        store = cls(ox.Store())
+        if nquads_file is not None:
+            store.load(nquads_file=nquads_file)
+        return store
 
     @classmethod
     def build(cls, path: str | os.PathLike, corpus: Corpus | None = None,

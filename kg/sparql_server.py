@@ -51,16 +51,10 @@ def wait_until_up(url: str, process: subprocess.Popen | None = None, timeout: fl
     raise StoreError(f"{url}: the SPARQL server did not answer within {timeout:.0f}s")
 
 
-def start(store_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 7878,
-          read_only: bool = True) -> subprocess.Popen:
-    """Start the server in the background and return once it answers; the caller stops it."""
-    path = Path(store_path)
-    if read_only and not path.is_dir():
-        raise StoreError(f"{path}: no RDF store here (build one first)")
-    process = subprocess.Popen(server_command(path, host, port, read_only),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _launch(command: list[str], url: str) -> subprocess.Popen:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        wait_until_up(f"http://{host}:{port}/", process)
+        wait_until_up(url, process)
     except BaseException:
         process.terminate()
         process.wait(5)
@@ -68,9 +62,44 @@ def start(store_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 78
     return process
 
 
-def serve(store_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 7878) -> int:
-    """Serve the store read-only at http://host:port/query until interrupted; returns the exit code."""
-    process = start(store_path, host, port)
+def start(store_path: str | os.PathLike, host: str = "127.0.0.1", port: int = 7878,
+          read_only: bool = True) -> subprocess.Popen:
+    """Start the server in the background and return once it answers; the caller stops it."""
+    path = Path(store_path)
+    if read_only and not path.is_dir():
+        raise StoreError(f"{path}: no RDF store here (build one first)")
+    return _launch(server_command(path, host, port, read_only), f"http://{host}:{port}/")
+
+
+def start_in_memory(nquads_file: str | os.PathLike, host: str = "127.0.0.1", port: int = 7878,
+                    timeout: float = 3600.0) -> subprocess.Popen:
+    """Start a server that holds the N-Quads file (a build's `graph.nq`) in memory, and return
+    once it is loaded. Queries answer several times faster than from the store on disk, for the
+    graph's size in memory (2.7 GB nationally); the copy is writable by whoever can reach it,
+    and is gone when the server stops."""
+    path = Path(nquads_file)
+    if not path.is_file():
+        raise StoreError(f"{path}: no N-Quads file here (build one first)")
+    base = f"http://{host}:{port}"
+    process = _launch([oxigraph_binary(), "serve", "--bind", f"{host}:{port}", "--union-default-graph"], base + "/")
+    try:
+        with open(path, "rb") as body:
+            request = urllib.request.Request(f"{base}/store", data=body, method="POST", headers={
+                "Content-Type": "application/n-quads", "Content-Length": str(path.stat().st_size)})
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                response.read()
+    except BaseException as exc:
+        process.terminate()
+        process.wait(10)
+        if isinstance(exc, urllib.error.HTTPError):
+            detail = exc.read().decode("utf-8", "replace")[:500]
+            raise StoreError(f"{path}: the SPARQL server refused it ({exc.code} {exc.reason}): {detail}") from exc
+        raise
+    return process
+
+
+def serve(process: subprocess.Popen) -> int:
+    """Wait on a started server until it stops or Ctrl-C; returns its exit code."""
     try:
         return process.wait()
     except KeyboardInterrupt:

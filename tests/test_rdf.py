@@ -234,6 +234,9 @@ def test_a_store_loaded_from_a_file_in_blocks_holds_the_whole_graph(corpus, data
     assert len(store) == len(dataset)
     same_graphs(store.to_dataset(), dataset)
     store.close()
+    in_memory = RDFStore.memory(tmp_path / "graph.nq")
+    assert in_memory.path is None and len(in_memory) == len(dataset)
+    same_graphs(in_memory.to_dataset(), dataset)
 
 
 def test_build_replaces_atomically(corpus, tmp_path):

@@ -147,6 +147,20 @@ def test_every_query_runs_on_synthetic_corpus(synthetic_store, name):
     assert all(len(r) == len(columns) for r in rows)
 
 
+def test_the_store_in_memory_answers_as_the_store_on_disk(synthetic_store, tmp_path):
+    synthetic_store.export(tmp_path / "graph.nq", "nquads")
+    in_memory = RDFStore.memory(tmp_path / "graph.nq")
+    finding = synthetic_store.query("status_as_of", {"as_of": "2030-01-01"})[1][0][0]
+    for name in COLUMNS:
+        for area in ("", "haringey"):
+            params = {"area": area, "as_of": "2019-06-30", "agency": "haringey/lscb", "theme": "front-door",
+                      "finding": finding}
+            params = {p: params[p] for p in PARAMS.get(name, [])}
+            on_disk = synthetic_store.query(name, params)
+            assert on_disk[1], (name, area)
+            assert in_memory.query(name, params) == on_disk, (name, area)
+
+
 def test_recurrences_of_an_area_are_the_pairs_with_a_weakness_in_it(synthetic_store):
     """Given an area, recurring_weaknesses starts from that area's weaknesses; a pair reaching
     into another area keeps that area and date, and "" gives every pair."""

@@ -12,7 +12,7 @@ import pytest
 from kg.errors import StoreError
 from kg.models import is_target
 from kg.rdf import DERIVED, RDFStore, derived_graph, iri, to_dataset
-from kg.sparql_server import oxigraph_binary, push, start
+from kg.sparql_server import oxigraph_binary, push, start, start_in_memory
 
 try:
     oxigraph_binary()
@@ -81,6 +81,31 @@ def test_serve_read_only_answers_over_union_of_graphs(tmp_path, corpus):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_serve_in_memory_answers_as_the_store_on_disk(tmp_path, corpus):
+    from kg.rdf_map import write_nquads
+
+    write_nquads(corpus, tmp_path / "graph.nq")
+    RDFStore.build(tmp_path / "store", nquads_file=tmp_path / "graph.nq").close()
+    per_graph = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+    open_by_area = ("PREFIX sgkg: <https://w3id.org/safeguarding-kg/def#> SELECT ?a (COUNT(?f) AS ?n) "
+                    "WHERE { ?f sgkg:isOpen true ; sgkg:area ?a } GROUP BY ?a ORDER BY ?a")
+    answers = []
+    for launch in (lambda port: start(tmp_path / "store", port=port),
+                   lambda port: start_in_memory(tmp_path / "graph.nq", port=port)):
+        port = free_port()
+        process = launch(port)
+        try:
+            answers.append([sparql(f"http://127.0.0.1:{port}", q) for q in (COUNT, per_graph, open_by_area)])
+        finally:
+            process.terminate()
+            process.wait(10)
+    assert int(answers[1][0][0]["n"]["value"]) == len(RDFStore.open(tmp_path / "store", read_only=True))
+    assert answers[1][2], "no open findings counted"
+    assert answers[1] == answers[0]
+    with pytest.raises(StoreError, match="no N-Quads file"):
+        start_in_memory(tmp_path / "missing.nq", port=free_port())
 
 
 def test_unreachable_server_is_a_clear_error(corpus):
