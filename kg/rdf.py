@@ -284,8 +284,8 @@ class RDFStore:
     @classmethod
     def memory(cls, nquads_file: str | os.PathLike | None = None) -> "RDFStore":
         """A store in memory: empty, or holding an N-Quads file (a build's `graph.nq`). On the
-        national graph the named queries answer 2-6x faster than on disk (every one under
-        30 ms), for about 2.8 GB of memory and 40 s of loading (README, "Speed")."""
+        national graph the named queries answer up to 5x faster than on disk (every one under
+        40 ms), for about 2.8 GB of memory and 40 s of loading (README, "Speed and scale")."""
         store = cls(ox.Store())
         if nquads_file is not None:
             store.load(nquads_file=nquads_file)

@@ -16,6 +16,7 @@ from rdflib import Dataset
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kg.errors import StoreError
+from kg.pipeline import die_with_parent
 from kg.rdf import RDFStore
 
 
@@ -52,7 +53,8 @@ def wait_until_up(url: str, process: subprocess.Popen | None = None, timeout: fl
 
 
 def _launch(command: list[str], url: str) -> subprocess.Popen:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """Start the server, which dies with this process (a `kg serve` killed leaves no server behind)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent)
     try:
         wait_until_up(url, process)
     except BaseException:
@@ -94,6 +96,8 @@ def start_in_memory(nquads_file: str | os.PathLike, host: str = "127.0.0.1", por
         if isinstance(exc, urllib.error.HTTPError):
             detail = exc.read().decode("utf-8", "replace")[:500]
             raise StoreError(f"{path}: the SPARQL server refused it ({exc.code} {exc.reason}): {detail}") from exc
+        if isinstance(exc, OSError):
+            raise StoreError(f"{path}: cannot load it into the SPARQL server: {getattr(exc, 'reason', exc)}") from exc
         raise
     return process
 

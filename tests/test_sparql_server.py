@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -106,6 +109,31 @@ def test_serve_in_memory_answers_as_the_store_on_disk(tmp_path, corpus):
     assert answers[1] == answers[0]
     with pytest.raises(StoreError, match="no N-Quads file"):
         start_in_memory(tmp_path / "missing.nq", port=free_port())
+    (tmp_path / "broken.nq").write_text("not N-Quads {\n", encoding="utf-8")
+    with pytest.raises(StoreError, match="broken.nq: the SPARQL server refused it"):
+        start_in_memory(tmp_path / "broken.nq", port=free_port())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal is Linux's")
+def test_a_server_dies_with_the_process_that_started_it(tmp_path, corpus):
+    RDFStore.build(tmp_path / "store", corpus).close()
+    port = free_port()
+    starter = subprocess.Popen([sys.executable, "-c", "import sys, time; from kg.sparql_server import start; "
+                                f"start({str(tmp_path / 'store')!r}, port={port}); print('up', flush=True); "
+                                "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert starter.stdout.readline().strip() == "up"
+        assert sparql(f"http://127.0.0.1:{port}", COUNT)
+    finally:
+        starter.kill()  # SIGKILL: no clean-up code of its own runs
+        starter.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)):
+                return
+        time.sleep(0.1)
+    pytest.fail(f"the server on port {port} outlived the process that started it")
 
 
 def test_unreachable_server_is_a_clear_error(corpus):
