@@ -1,6 +1,8 @@
 """The named SPARQL queries: they load, run on real stores, and give hand-checked answers."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import queries
@@ -159,6 +161,20 @@ def test_the_store_in_memory_answers_as_the_store_on_disk(synthetic_store, tmp_p
             on_disk = synthetic_store.query(name, params)
             assert on_disk[1], (name, area)
             assert in_memory.query(name, params) == on_disk, (name, area)
+
+
+def test_every_query_given_an_area_starts_from_the_block_queries_readme_documents():
+    """The start block is copied into each query (SPARQL has no include, and each file must run
+    on its own): every copy is the one in queries/README.md, "Where a query starts"."""
+    readme = (Path(queries.__file__).parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Where a query starts", 1)[1]
+    documented = section.split("```sparql", 1)[1].split("```", 1)[0].strip().splitlines()
+    block = " ".join(" ".join(line.split()) for line in documented[:3])  # the three UNION branches
+    with_area = [n for n, ps in PARAMS.items() if "area" in ps]
+    assert len(with_area) >= 7
+    for name in with_area:
+        text = " ".join(queries.load("sparql", name).text.split())
+        assert block in text, name
 
 
 def test_recurrences_of_an_area_are_the_pairs_with_a_weakness_in_it(synthetic_store):
