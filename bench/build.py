@@ -5,7 +5,9 @@
 The corpus is copied to a temporary folder without its last file; that copy is built
 (first build, empty cache), built again unchanged (the build key matches: the previous build
 is kept), rebuilt unchanged with force=True (every output rewritten, extraction from the
-cache), then the held-out file is added and it is built once more. Linking (kg.link.link + assess) and the maps and
+cache), then the held-out file is added and it is built once more (the RDF store: the previous
+build's, with the graphs that changed replaced), and again with force=True as its baseline (every
+output rewritten, the store loaded in full). Linking (kg.link.link + assess) and the maps and
 site (viz.write) are also timed on their own, on the assembled corpus. Peak memory is the
 sampled sum of the proportional set sizes (PSS) of this process and its descendants (psutil), plus getrusage marks.
 """
@@ -19,6 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PeakMemory, emit, files_of, machine, maxrss_mb, parser, timer  # noqa: E402
+
+
+def _store_report(out: Path) -> str | None:
+    """How the build made its RDF store: loaded in full, or the previous one with graphs replaced."""
+    import json
+
+    try:
+        return json.loads((out / "graphs.json").read_text(encoding="utf-8")).get("rdf")
+    except (OSError, ValueError):
+        return None
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -69,7 +81,8 @@ def main(argv: list[str] | None = None) -> dict:
             phases[name] = {"seconds": round(total, 2), "peak_mb": mem.mb, "exit_code": r.exit_code,
                             "documents": len(r.corpus.documents), "statements": len(r.corpus.statements),
                             "followups": len(r.corpus.followups), "errors": len(r.corpus.errors),
-                            "extract_seconds": round(ext[1] - t0, 2) if ext else None}
+                            "extract_seconds": round(ext[1] - t0, 2) if ext else None,
+                            "rdf_store": _store_report(out)}
             return r
 
         first = run("first")
@@ -77,6 +90,7 @@ def main(argv: list[str] | None = None) -> dict:
         run("forced_rebuild", force=True)
         shutil.copy2(held, src / f"{len(files):05d}_{held.name}")
         last = run("one_new")
+        run("one_new_forced", force=True)
         res["phases"] = phases
         res["ratios"] = {k: round(phases["first"]["seconds"] / max(v["seconds"], 1e-9), 2) for k, v in phases.items()}
         del first
@@ -102,11 +116,11 @@ def main(argv: list[str] | None = None) -> dict:
         res["rusage"] = maxrss_mb()
 
     rows = [[name, ph["seconds"], ph["extract_seconds"], ph["peak_mb"], res["ratios"][name], ph["documents"],
-             ph["statements"], ph["followups"], ph["exit_code"]] for name, ph in phases.items()]
-    rows += [[k.removesuffix("_seconds"), v, None, None, None, None, None, None, None]
+             ph["statements"], ph["followups"], ph["exit_code"], ph["rdf_store"]] for name, ph in phases.items()]
+    rows += [[k.removesuffix("_seconds"), v, None, None, None, None, None, None, None, None]
              for k, v in parts.items() if k.endswith("_seconds")]
     emit(res, rows, ["phase", "seconds", "extract_s", "peak_MB", "first/this", "docs", "statements", "followups",
-                     "exit"], a.json, f"kg.pipeline.build on {', '.join(res['corpus'])}: {len(files)} documents, "
+                     "exit", "rdf store"], a.json, f"kg.pipeline.build on {', '.join(res['corpus'])}: {len(files)} documents, "
                                       f"{a.workers} workers (getrusage {res['rusage']})")
     return res
 

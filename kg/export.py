@@ -126,12 +126,16 @@ def validation_sample(corpus: Corpus, limit: int = SHACL_FULL_LIMIT) -> tuple[Co
     return sample, f"a sample of {len(areas)} areas ({len(stmts)} of {len(corpus.statements)} statements)"
 
 
+GRAPH_INDEX = "graph.nq.json"
+
+
 def write_graphs(corpus: Corpus, out: Path, progress: Callable[[str, int, int], None] | None = None,
-                 then: Callable[[], object] | None = None) -> dict[str, object]:
-    """The graph as N-Quads (out/graph.nq), the RDF store loaded from it (out/rdf) and the
-    property graph (out/graph).  The two stores load at the same time: Oxigraph's bulk load
-    runs in native threads while Python feeds FalkorDB. `then` is called once the property
-    graph is in, while Oxigraph may still be loading."""
+                 then: Callable[[], object] | None = None, previous: Path | None = None) -> dict[str, object]:
+    """The graph as N-Quads (out/graph.nq, indexed by graph in out/graph.nq.json), the RDF store
+    loaded from it (out/rdf) and the property graph (out/graph). The two stores load at the same
+    time: Oxigraph's bulk load runs in native threads while Python feeds FalkorDB. `then` is
+    called once the property graph is in, while Oxigraph may still be loading. Given the
+    `previous` build's folder, the RDF store is its store with just the changed graphs replaced."""
     from concurrent.futures import ThreadPoolExecutor
 
     from kg import rdf
@@ -139,11 +143,16 @@ def write_graphs(corpus: Corpus, out: Path, progress: Callable[[str, int, int], 
     from kg.rdf_map import write_nquads
 
     report: dict[str, object] = {}
-    write_nquads(corpus, out / "graph.nq")
+    index = write_nquads(corpus, out / "graph.nq")
+    (out / GRAPH_INDEX).write_text(json.dumps(index, sort_keys=True), encoding="utf-8")
+    before = _graph_index(previous) if previous is not None else None
 
     def load_rdf() -> int:
-        store = rdf.RDFStore.build(out / "rdf", nquads_file=out / "graph.nq")
+        store = rdf.RDFStore.build(out / "rdf", nquads_file=out / "graph.nq", index=index,
+                                   previous=(previous / "rdf", before) if previous is not None and before else None)
         try:
+            report["rdf"] = (f"the previous store with {store.updated[0]} of {store.updated[1]} graphs replaced"
+                             if store.updated else "loaded in full")
             return len(store)
         finally:
             store.close()
@@ -161,6 +170,16 @@ def write_graphs(corpus: Corpus, out: Path, progress: Callable[[str, int, int], 
             then()
         report["quads"] = quads.result()
     return report
+
+
+def _graph_index(build: Path) -> dict[str, dict] | None:
+    """The graph index of the complete build in `build`, if it has one."""
+    try:
+        if (build / "corpus.pickle").is_file():
+            return json.loads((build / GRAPH_INDEX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def _shacl(nquads: bytes) -> list[str]:
@@ -198,9 +217,11 @@ class Clock:
 
 
 def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = True, site: bool = True,
-              validate: bool = True, progress: Callable[[str, int, int], None] | None = None) -> None:
-    """Everything a build writes, into `out` (a fresh folder). SHACL runs in another process
-    meanwhile; a violation is reported (errors.jsonl, stage "validate") without losing the build."""
+              validate: bool = True, progress: Callable[[str, int, int], None] | None = None,
+              previous: Path | None = None) -> None:
+    """Everything a build writes, into `out` (a fresh folder; `previous`: the build it will
+    replace, whose RDF store is reused). SHACL runs in another process meanwhile; a violation
+    is reported (errors.jsonl, stage "validate") without losing the build."""
     out.mkdir(parents=True, exist_ok=True)
     clock = Clock()
     checking = start_validation(corpus) if graph and validate else None
@@ -226,7 +247,7 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
 
     if graph:
         try:
-            report = write_graphs(corpus, out, progress=progress, then=draw if site else None)
+            report = write_graphs(corpus, out, progress=progress, then=draw if site else None, previous=previous)
         except BaseException:
             wait(drawing)  # let it finish before the caller removes the folder it writes in
             raise

@@ -359,7 +359,9 @@ def build(paths: Iterable[str | Path] | None, out: str | Path, workers: int | No
     """Build everything into `out`, atomically: the previous output stays until the new one is complete.
 
     When the files, the reviews, the options and this program are all as they were for the
-    build already in `out`, that build is kept and returned as it is (`force` rebuilds anyway)."""
+    build already in `out`, that build is kept and returned as it is (`force` rebuilds anyway).
+    Otherwise the RDF store is the previous build's with the graphs that changed replaced
+    (`force`: loaded in full)."""
     from kg import export
 
     out = Path(out).resolve()
@@ -377,7 +379,8 @@ def build(paths: Iterable[str | Path] | None, out: str | Path, workers: int | No
     _remove_stale(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-building-{os.getpid()}-", dir=out.parent))
     try:
-        export.write_all(corpus, texts, tmp, graph=graph, site=site, validate=validate, progress=progress)
+        export.write_all(corpus, texts, tmp, graph=graph, site=site, validate=validate, progress=progress,
+                         previous=None if force or not out.is_dir() else out)
         if key:
             (tmp / "build-key").write_text(key + "\n", encoding="utf-8")
         _swap(tmp, out)

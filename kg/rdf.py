@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from importlib.resources import files
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, SKOS, XSD, BNode, Dataset, Graph, Literal, URIRef
@@ -259,6 +259,24 @@ def _blocks(path: str | os.PathLike) -> Iterator[bytes]:
             yield block + fh.readline()
 
 
+def changed_graphs(old: dict[str, dict], new: dict[str, dict]) -> list[str]:
+    """The graphs of two N-Quads indexes (`write_nquads`) whose lines differ, or that only one has."""
+    return sorted(g for g in old.keys() | new.keys() if old.get(g, {}).get("digest") != new.get(g, {}).get("digest"))
+
+
+def _copy_store(source: Path, target: Path) -> bool:
+    """A copy of the store in `source` as the folder `target` (replacing it when empty), made by
+    Oxigraph's backup: hard links on the same file system. False if the source cannot be read."""
+    try:
+        target.rmdir()
+        ox.Store.read_only(str(source)).backup(str(target))
+        return True
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(exist_ok=True)
+        return False
+
+
 class RDFStore:
     """An Oxigraph store, on disk (`open`, `build`) or in memory (`memory`)."""
 
@@ -266,6 +284,7 @@ class RDFStore:
         self._store = store
         self.path = path
         self.read_only = read_only
+        self.updated: tuple[int, int] | None = None  # set by `build`
 
     @classmethod
     def open(cls, path: str | os.PathLike, read_only: bool = False, create: bool = False) -> "RDFStore":
@@ -293,15 +312,30 @@ class RDFStore:
 
     @classmethod
     def build(cls, path: str | os.PathLike, corpus: Corpus | None = None,
-              nquads_file: str | os.PathLike | None = None) -> "RDFStore":
+              nquads_file: str | os.PathLike | None = None, index: dict[str, dict] | None = None,
+              previous: tuple[Path, dict[str, dict]] | None = None) -> "RDFStore":
         """Build a fresh store for the corpus (or its N-Quads file) in a temporary folder,
-        then move it into place."""
+        then move it into place.
+
+        Given the file's `index` (`write_nquads`) and the `previous` build's store and index,
+        the new store starts as a copy of the previous one (hard links to its immutable files,
+        as a RocksDB checkpoint: the previous store is only read) and just the graphs whose
+        digest changed are replaced; the dataset is the same as a full load's. Where the
+        previous store cannot be read, the file is loaded in full. `updated` tells which
+        happened: (graphs replaced, graphs in all), or None for a full load."""
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.", dir=p.parent))
+        updated = None
         try:
-            store = ox.Store(str(tmp))
-            cls(store).load(corpus, nquads_file)
+            if previous is not None and index is not None and nquads_file is not None and _copy_store(previous[0], tmp):
+                store = ox.Store(str(tmp))
+                changed = changed_graphs(previous[1], index)
+                cls(store).replace_graphs(nquads_file, index, changed)
+                updated = (len(changed), len(index))
+            else:
+                store = ox.Store(str(tmp))
+                cls(store).load(corpus, nquads_file)
             store.flush()
             del store
             old = p.with_name(f".{p.name}.old")
@@ -314,7 +348,9 @@ class RDFStore:
         except Exception:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return cls.open(p)
+        built = cls.open(p)
+        built.updated = updated
+        return built
 
     def close(self) -> None:
         if self._store is not None and self.path is not None and not self.read_only:
@@ -355,15 +391,23 @@ class RDFStore:
             self.store.bulk_load(nquads(corpus), ox.RdfFormat.N_QUADS, lenient=True)
         self.store.optimize()
 
-    def replace_document(self, doc_id: str, corpus: Corpus) -> None:
-        """Swap in the document's graph as it is in `corpus` (dropped if it is not there)
-        and rebuild the derived graphs."""
-        new = list(ox.parse(nquads(corpus, documents=[doc_id]), ox.RdfFormat.N_QUADS))
-        derived = [g for g in self.store.named_graphs() if g.value == str(DERIVED) or g.value.startswith(f"{DERIVED}/")]
-        for graph in [ox.NamedNode(str(iri(doc_id))), *derived]:
-            if self.store.contains_named_graph(graph):
-                self.store.remove_graph(graph)
-        self.store.extend(new)
+    def replace_graphs(self, nquads_file: str | os.PathLike, index: dict[str, dict], graphs: Iterable[str]) -> None:
+        """Replace each of `graphs` with its lines in the N-Quads file (where `index` says they
+        are; a graph the index does not have is removed), bulk-loaded in blocks."""
+        graphs = sorted(graphs)
+        for g in graphs:
+            self.store.remove_graph(ox.NamedNode(g))
+        ranges = sorted(r for g in graphs for r in index.get(g, {}).get("ranges", []))
+        block = bytearray()
+        with open(nquads_file, "rb") as fh:
+            for offset, length in ranges:
+                fh.seek(offset)
+                block += fh.read(length)
+                if len(block) >= BULK_BLOCK:
+                    self.store.bulk_load(bytes(block), ox.RdfFormat.N_QUADS, lenient=True)
+                    block.clear()
+        if block:
+            self.store.bulk_load(bytes(block), ox.RdfFormat.N_QUADS, lenient=True)
 
     def quads(self) -> Iterator[ox.Quad]:
         return iter(self.store)

@@ -5,9 +5,10 @@ Emitting N-Quads text (rather than rdflib terms) keeps a 5,000-finding corpus to
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
-from collections import Counter
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
@@ -19,7 +20,7 @@ from rdflib.namespace import DCTERMS, ORG, PROV
 
 from kg.ids import stable_id
 from kg.link import current, is_open
-from kg.models import Assessment, Corpus, Document, Span, Statement, is_target
+from kg.models import Assessment, Corpus, Document, FollowUp, Span, Statement, is_target
 from kg.pg import assessment_id, finding_counts
 from kg.vocab import SGKG
 
@@ -114,26 +115,55 @@ def decimal_lexical(x: float) -> str:
 
 class Quads:
     """N-Quads lines, one graph at a time; with a `sink` (a binary file) they are written out
-    in chunks rather than kept, so a national graph never sits in memory as one string."""
+    in chunks rather than kept, so a national graph never sits in memory as one string. What
+    is written is indexed by graph (`index`: where each graph's lines are in the file, and
+    their digest), so that a store can replace just the graphs that changed since a build."""
 
     CHUNK = 200_000
 
     def __init__(self, sink: IO[bytes] | None = None) -> None:
         self.lines: list[str] = []
         self.sink = sink
+        self.index: dict[str, dict] = {}
+        self._runs: list[tuple[int, str]] = []  # (line, graph) where each graph's run of lines starts
+        self._graph = ""
+        self._offset = 0
+
+    def _in(self, g: str) -> None:
+        self._graph = g
+        self._runs.append((len(self.lines), g))
 
     def spill(self, force: bool = False) -> None:
-        if self.sink is not None and (force or len(self.lines) >= self.CHUNK):
-            self.sink.write("".join(self.lines).encode("utf-8"))
-            self.lines.clear()
+        if self.sink is None or not (force or len(self.lines) >= self.CHUNK):
+            return
+        ends = [start for start, _ in self._runs[1:]] + [len(self.lines)]
+        for (start, g), end in zip(self._runs, ends):
+            if end > start:
+                data = "".join(self.lines[start:end]).encode("utf-8")
+                part = self.index.setdefault(g, {"quads": 0, "ranges": [], "digest": hashlib.sha256()})
+                part["quads"] += end - start
+                part["digest"].update(data)
+                ranges = part["ranges"]
+                if ranges and sum(ranges[-1]) == self._offset:
+                    ranges[-1][1] += len(data)
+                else:
+                    ranges.append([self._offset, len(data)])
+                self.sink.write(data)
+                self._offset += len(data)
+        self.lines.clear()
+        self._runs = [(0, self._graph)]
 
     def add(self, g: str, s: str, p: str, o: str | None) -> None:
         if o:
+            if g != self._graph:
+                self._in(g)
             self.lines.append(f"<{s}> <{p}> <{o}> <{g}> .\n")
 
     def lit(self, g: str, s: str, p: str, value, kind: str = "str") -> None:
         if value is None or value == "":
             return
+        if g != self._graph:
+            self._in(g)
         if kind == "date":
             text = str(value)
             dt = date_datatype(text)
@@ -304,11 +334,44 @@ def _reference_data(q: Quads, c: Corpus) -> None:
 
 
 def _judgements(q: Quads, c: Corpus) -> None:
-    graphs = {a: str(derived_graph(a)) for a in {s.area for s in c.statements}}
-    area = {s.id: graphs[s.area] for s in c.statements}
-    agents: dict[str, tuple[str, str]] = {}
+    """Follow-ups, assessments and current statuses, an area's derived graph at a time."""
+    graph = {s.id: str(derived_graph(s.area)) for s in c.statements}
+    now = current(c.assessments)
+    parts: dict[str, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
     for f in c.followups:
-        g, node, evidence = area.get(f.finding, str(DERIVED)), _id(f.id), _id(f.evidence)
+        parts[graph.get(f.finding, str(DERIVED))][0].append(f)
+    for a in c.assessments:
+        parts[graph.get(a.finding, str(DERIVED))][1].append(a)
+    for s in c.statements:
+        parts[graph[s.id]][2].append(s)
+    agents: dict[str, tuple[str, str]] = {}
+    for g, (followups, assessments, statements) in sorted(parts.items()):
+        _followups(q, g, followups, agents)
+        _assessments(q, g, assessments)
+        _current(q, g, statements, now)
+    g = str(DERIVED)
+    for agent, (cls, label) in sorted(agents.items()):
+        q.node(g, agent, cls)
+        q.lit(g, agent, L.label, label)
+    agencies, areas = finding_counts(c, now)
+    for ag, (open_, total) in agencies.items():
+        q.lit(g, agency_iri(ag), S.openFindingCount, open_, "int")
+        q.lit(g, agency_iri(ag), S.findingCount, total, "int")
+    for ar, open_ in areas.items():
+        q.lit(g, area_iri(ar), S.openFindingCount, open_, "int")
+    for r in c.recurrences:
+        node = _id(r.id)
+        q.node(g, node, S.Recurrence, r.id)
+        q.add(g, node, S.statementA, _id(r.a))
+        q.add(g, node, S.statementB, _id(r.b))
+        q.lit(g, node, S.score, r.score, "dec")
+        for t in r.themes:
+            q.add(g, node, S.theme, theme_iri(t))
+
+
+def _followups(q: Quads, g: str, followups: list[FollowUp], agents: dict[str, tuple[str, str]]) -> None:
+    for f in followups:
+        node, evidence = _id(f.id), _id(f.evidence)
         q.node(g, node, S.FollowUp, f.id)
         q.add(g, node, S.finding, _id(f.finding))
         q.add(g, node, S.evidence, evidence)
@@ -328,13 +391,11 @@ def _judgements(q: Quads, c: Corpus) -> None:
             person = _id("person/" + f.reviewer)
             q.add(g, node, P.wasAttributedTo, person)
             agents[person] = (P.Person, f.reviewer)
-    g = str(DERIVED)
-    for agent, (cls, label) in sorted(agents.items()):
-        q.node(g, agent, cls)
-        q.lit(g, agent, L.label, label)
 
-    for a in c.assessments:
-        g, node = area.get(a.finding, str(DERIVED)), _id(assessment_id(a))
+
+def _assessments(q: Quads, g: str, assessments: list[Assessment]) -> None:
+    for a in assessments:
+        node = _id(assessment_id(a))
         q.node(g, node, S.Assessment, assessment_id(a))
         q.add(g, node, S.assessmentOf, _id(a.finding))
         q.add(g, node, S.status, getattr(S, a.status))
@@ -345,35 +406,16 @@ def _judgements(q: Quads, c: Corpus) -> None:
         q.add(g, node, S.lastEvidence, a.last_evidence and _id(a.last_evidence))
         q.spill()
 
-    now = current(c.assessments)
-    _current(q, c, area, now)
 
-    g = str(DERIVED)
-    agencies, areas = finding_counts(c, now)
-    for ag, (open_, total) in agencies.items():
-        q.lit(g, agency_iri(ag), S.openFindingCount, open_, "int")
-        q.lit(g, agency_iri(ag), S.findingCount, total, "int")
-    for ar, open_ in areas.items():
-        q.lit(g, area_iri(ar), S.openFindingCount, open_, "int")
-    for r in c.recurrences:
-        node = _id(r.id)
-        q.node(g, node, S.Recurrence, r.id)
-        q.add(g, node, S.statementA, _id(r.a))
-        q.add(g, node, S.statementB, _id(r.b))
-        q.lit(g, node, S.score, r.score, "dec")
-        for t in r.themes:
-            q.add(g, node, S.theme, theme_iri(t))
-
-
-def _current(q: Quads, c: Corpus, graph: dict[str, str], statuses: dict[str, Assessment]) -> None:
-    """Each statement's current status, materialised in its area's derived graph (`graph`, by
-    statement id) so queries need not recompute it: its current assessment (`statuses`, kg.link.current:
+def _current(q: Quads, g: str, statements: list[Statement], statuses: dict[str, Assessment]) -> None:
+    """Each statement's current status, materialised in its area's derived graph `g` so queries
+    need not recompute it: its current assessment (`statuses`, kg.link.current:
     the rule the property graph stores on its statement nodes, so both forms agree) gives
     sgkg:currentStatus, sgkg:currentConfidence and sgkg:statusAsOf; every finding-like statement
     gets sgkg:isOpen (true unless that status is addressed, so also true with no assessment at
     all). Status as of another date is still computed from the assessments."""
-    for s in c.statements:
-        g, node = graph[s.id], _id(s.id)
+    for s in statements:
+        node = _id(s.id)
         now = statuses.get(s.id)
         if now is not None:
             q.add(g, node, S.currentStatus, getattr(S, now.status))
@@ -390,25 +432,27 @@ def nquads(corpus: Corpus, documents: Iterable[str] | None = None, derived: bool
     return q.bytes()
 
 
-def write_nquads(corpus: Corpus, path: str | os.PathLike) -> int:
-    """Stream the corpus's N-Quads (as `nquads` gives them) into a file; returns its size in bytes."""
+def write_nquads(corpus: Corpus, path: str | os.PathLike) -> dict[str, dict]:
+    """Stream the corpus's N-Quads (as `nquads` gives them) into a file. Returns the file's index:
+    for each named graph, its quads, the byte ranges its lines fill and their SHA-256."""
     with open(path, "wb") as fh:
         q = Quads(fh)
         _fill(q, corpus, None, True)
         q.spill(force=True)
-        return fh.tell()
+    return {g: {**part, "digest": part["digest"].hexdigest()} for g, part in sorted(q.index.items())}
 
 
 def _fill(q: Quads, corpus: Corpus, documents: Iterable[str] | None, derived: bool) -> None:
     keep = set(documents) if documents is not None else None
-    counts = Counter(s.doc for s in corpus.statements)
-    for d in corpus.documents:
-        if keep is None or d.id in keep:
-            _document(q, d, counts[d.id])
+    statements = defaultdict(list)
     for s in corpus.statements:
-        if keep is None or s.doc in keep:
-            _statement(q, s)
-            q.spill()
+        statements[s.doc].append(s)
+    for d in corpus.documents:  # a document's graph in one run of lines
+        if keep is None or d.id in keep:
+            _document(q, d, len(statements[d.id]))
+            for s in statements[d.id]:
+                _statement(q, s)
+                q.spill()
     if derived:
         _reference_data(q, corpus)
         _judgements(q, corpus)

@@ -246,30 +246,77 @@ def test_build_replaces_atomically(corpus, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
 
 
-def test_replace_document_replaces_exactly_its_graph(corpus):
-    store = RDFStore.memory()
-    store.load(corpus)
-    before = store.to_dataset()
-    doc = corpus.documents[0]
-    others = [s for s in corpus.statements if s.doc != doc.id]
-    edited = dataclasses.replace(corpus, statements=others + [
-        dataclasses.replace(s, text=s.text + " (revised)") for s in corpus.statements if s.doc == doc.id])
-    store.replace_document(doc.id, edited)
-    after = store.to_dataset()
-    for g in before.graphs():
-        if g.identifier not in (iri(doc.id), DERIVED) and len(g):
-            assert isomorphic(g, after.graph(g.identifier)), g.identifier
-    changed = after.graph(iri(doc.id))
-    assert any(str(o).endswith("(revised)") for o in changed.objects(None, SGKG.text))
-    assert not any(str(o).endswith("(revised)") for o in before.graph(iri(doc.id)).objects(None, SGKG.text))
-    store.replace_document(doc.id, corpus)
-    same_graphs(store.to_dataset(), before)
-    n = len(store)
-    store.replace_document(doc.id, corpus)
-    assert len(store) == n
-    gone = dataclasses.replace(corpus, documents=corpus.documents[1:], statements=others)
-    store.replace_document(doc.id, gone)
-    assert str(iri(doc.id)) not in store.graphs()
+def _quads(store_folder) -> set[str]:
+    import pyoxigraph as ox
+
+    return {str(q) for q in ox.Store.read_only(str(store_folder))}
+
+
+def _folder_digests(folder) -> dict[str, str]:
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_rebuild_replaces_only_the_changed_graphs_and_holds_what_a_full_load_holds(tmp_path):
+    """A new document, a review decision and a removed document: each rebuild copies the
+    previous store and replaces the graphs whose lines changed; the store then holds exactly
+    the quads (and named graphs) of a store loaded in full from the same build."""
+    import json
+    import shutil
+
+    from kg import review
+    from kg.pipeline import build, sample_corpus
+
+    samples = sorted(sample_corpus().glob("*.txt"))
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for f in samples[:4]:
+        shutil.copy(f, src / f.name)
+
+    def rebuild(step: str) -> None:
+        r = build([src], out, workers=1, site=False, validate=False)
+        report = json.loads((out / "graphs.json").read_text())["rdf"]
+        changed, total = map(int, re.fullmatch(r"the previous store with (\d+) of (\d+) graphs replaced", report).groups())
+        assert 0 < changed < total, (step, report)
+        full = build([src], tmp_path / f"full-{step}", workers=1, site=False, validate=False, force=True)
+        assert json.loads((full.out / "graphs.json").read_text())["rdf"] == "loaded in full"
+        assert _quads(out / "rdf") == _quads(full.out / "rdf") and len(_quads(out / "rdf")) > 1000, step
+        assert RDFStore.open(out / "rdf", read_only=True).graphs() == RDFStore.open(full.out / "rdf", read_only=True).graphs()
+        assert r.corpus.documents == full.corpus.documents
+
+    assert json.loads((build([src], out, workers=1, site=False, validate=False).out / "graphs.json").read_text())["rdf"] \
+        == "loaded in full"
+    shutil.copy(samples[4], src / samples[4].name)
+    rebuild("a new document")
+    finding = next(json.loads(x) for x in (out / "findings.jsonl").read_text().splitlines() if json.loads(x)["status"])
+    review.record(tmp_path / "reviews.jsonl", review.Decision(finding["id"], "status", "A Scrutineer", status="persists"))
+    rebuild("a review")
+    (src / samples[0].name).unlink()
+    rebuild("a removed document")
+
+
+def test_a_rebuild_that_fails_after_changing_its_copy_leaves_the_previous_store_as_it_was(tmp_path, monkeypatch):
+    """The copy shares the previous store's files (hard links): replacing graphs in it, then
+    failing, must leave every file of the previous store byte for byte as it was."""
+    from kg.pipeline import build
+
+    out = tmp_path / "out"
+    assert build(None, out, workers=1, site=False, validate=False).exit_code == 0
+    before, quads = _folder_digests(out / "rdf"), _quads(out / "rdf")
+    (tmp_path / "reviews.jsonl").write_text("", encoding="utf-8")  # a change: the build key differs
+    replace = RDFStore.replace_graphs
+
+    def replace_then_fail(self, *args):
+        replace(self, *args)
+        self.store.flush()
+        raise OSError("disk full")
+    monkeypatch.setattr(RDFStore, "replace_graphs", replace_then_fail)
+    monkeypatch.setattr("kg.rdf.changed_graphs", lambda old, new: sorted(new))  # every graph removed and loaded
+    with pytest.raises(OSError, match="disk full"):
+        build(None, out, workers=1, site=False, validate=False)
+    assert _folder_digests(out / "rdf") == before and _quads(out / "rdf") == quads
 
 
 def same_graphs(a: Dataset, b: Dataset) -> None:
