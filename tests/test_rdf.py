@@ -297,6 +297,23 @@ def test_a_rebuild_replaces_only_the_changed_graphs_and_holds_what_a_full_load_h
     rebuild("a removed document")
 
 
+def test_a_rebuild_loads_in_full_when_the_previous_store_or_its_index_is_unreadable(tmp_path):
+    import json
+    import shutil
+
+    from kg.pipeline import build
+
+    out = tmp_path / "out"
+    full = build(None, tmp_path / "full", workers=1, site=False, validate=False)
+    for n, spoil in enumerate((lambda: shutil.rmtree(out / "rdf"), lambda: (out / "graph.nq.json").write_text("{"))):
+        assert build(None, out, workers=1, site=False, validate=False, force=True).exit_code == 0
+        spoil()
+        (tmp_path / "reviews.jsonl").write_text("\n" * (n + 1), encoding="utf-8")  # a change, so not kept as it was
+        assert build(None, out, workers=1, site=False, validate=False).exit_code == 0
+        assert json.loads((out / "graphs.json").read_text())["rdf"] == "loaded in full"
+        assert _quads(out / "rdf") == _quads(full.out / "rdf")
+
+
 def test_a_rebuild_that_fails_after_changing_its_copy_leaves_the_previous_store_as_it_was(tmp_path, monkeypatch):
     """The copy shares the previous store's files (hard links): replacing graphs in it, then
     failing, must leave every file of the previous store byte for byte as it was."""
