@@ -231,16 +231,29 @@ def release_free_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def die_with_parent() -> None:
-    """Linux: have the kernel SIGKILL this process when its parent dies."""
-    import contextlib
+def _prctl():
     import ctypes
-    import signal
     import sys
 
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None).prctl  # resolved here, in the parent
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()
+
+
+def die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this process when its parent dies.
+
+    Used as a Popen preexec_fn, it runs in the child between fork and exec, where loading a
+    library can deadlock on a lock another thread of the parent held at the fork (RocksDB keeps
+    threads): so it only calls the prctl looked up at import."""
+    if _PRCTL is not None:
+        _PRCTL(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
 
 
 def assemble(extracted: list[Extracted], errors: list[BuildError]) -> Corpus:

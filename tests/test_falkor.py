@@ -54,6 +54,58 @@ def test_server_runs_on_loopback_and_stops_saving_the_rdb(tmp_path):
     assert (tmp_path / RDB_FILE).exists()
 
 
+def test_a_server_that_stops_answering_is_an_error_not_a_hang(tmp_path):
+    """A FalkorDB that hangs (here: frozen with SIGSTOP) fails each command after the timeout,
+    once, without silent retries, and the engine still stops its server."""
+    import os
+    import signal
+    import time
+
+    from kg.errors import StoreError
+
+    with pytest.raises(StoreError, match="could not save"):
+        with FalkorEngine.open(tmp_path, timeout=1) as e:
+            e.load(small_corpus())
+            pid = e.server.process.pid
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                for call in (lambda: e.query("documents"), lambda: e.load(small_corpus())):
+                    started = time.monotonic()
+                    with pytest.raises((QueryError, StoreError), match="[Tt]imeout"):
+                        call()
+                    assert time.monotonic() - started < 5
+            finally:
+                e.server.stop_timeout = 1
+    assert falkor_children() == []
+
+
+def test_a_server_that_hangs_at_its_first_graph_is_started_again(tmp_path, monkeypatch):
+    """FalkorDB 4.16 now and then deadlocks making the first graph of a new server. The first
+    server here is frozen (SIGSTOP) as soon as it answers PING: `open` kills it and gives an
+    engine on a second server that holds the graph."""
+    import os
+    import signal
+
+    started, real_start = [], FalkorServer.start
+
+    def start_and_freeze_the_first(self):
+        real_start(self)
+        started.append(self.process.pid)
+        if len(started) == 1:
+            os.kill(self.process.pid, signal.SIGSTOP)
+        return self
+
+    monkeypatch.setattr(FalkorServer, "start", start_and_freeze_the_first)
+    monkeypatch.setattr(FalkorEngine, "FIRST_ANSWER", 1.0)
+    with FalkorEngine.open(tmp_path) as e:
+        assert len(started) == 2 and e.server.process.pid == started[1]
+        assert e.server.command_timeout == 300.0
+        assert not os.path.exists(f"/proc/{started[0]}")  # killed and reaped
+        e.load(small_corpus())
+        assert e.counts() == tuple(map(len, to_property_graph(small_corpus())))
+    assert falkor_children() == []
+
+
 def test_load_matches_the_mapping_and_is_idempotent(engine):
     nodes, rels = to_property_graph(small_corpus())
     assert engine.counts() == (len(nodes), len(rels))
