@@ -18,6 +18,14 @@ def samples():
     return extract_corpus(None, workers=1)
 
 
+def file_digests(folder: Path) -> dict[str, str]:
+    """{path under folder: SHA-256} of every file in it: equal only if every byte is."""
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def make_pdf(pages: list[str]) -> bytes:
     """A minimal valid PDF with one text line per page (no external tools)."""
     objs = ["<< /Type /Catalog /Pages 2 0 R >>", None,

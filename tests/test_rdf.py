@@ -12,6 +12,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic, to_isomorphic, graph_diff
 from rdflib.namespace import DCTERMS, RDF, SH, XSD
 
+from conftest import file_digests
 from kg.errors import StoreError, ValidationError
 from kg.rdf import (DERIVED, RDFStore, derived_graph, check, iri, nquads, shacl_report, shape_predicates, shapes_graph,
                     targeted_property_shapes, to_dataset, union_graph, validate, validate_nquads, warnings)
@@ -252,13 +253,6 @@ def _quads(store_folder) -> set[str]:
     return {str(q) for q in ox.Store.read_only(str(store_folder))}
 
 
-def _folder_digests(folder) -> dict[str, str]:
-    import hashlib
-
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def test_a_rebuild_replaces_only_the_changed_graphs_and_holds_what_a_full_load_holds(tmp_path):
     """A new document, a review decision and a removed document: each rebuild copies the
     previous store and replaces the graphs whose lines changed; the store then holds exactly
@@ -321,7 +315,7 @@ def test_a_rebuild_that_fails_after_changing_its_copy_leaves_the_previous_store_
 
     out = tmp_path / "out"
     assert build(None, out, workers=1, site=False, validate=False).exit_code == 0
-    before, quads = _folder_digests(out / "rdf"), _quads(out / "rdf")
+    before, quads = file_digests(out / "rdf"), _quads(out / "rdf")
     (tmp_path / "reviews.jsonl").write_text("", encoding="utf-8")  # a change: the build key differs
     replace = RDFStore.replace_graphs
 
@@ -333,7 +327,7 @@ def test_a_rebuild_that_fails_after_changing_its_copy_leaves_the_previous_store_
     monkeypatch.setattr("kg.rdf.changed_graphs", lambda old, new: sorted(new))  # every graph removed and loaded
     with pytest.raises(OSError, match="disk full"):
         build(None, out, workers=1, site=False, validate=False)
-    assert _folder_digests(out / "rdf") == before and _quads(out / "rdf") == quads
+    assert file_digests(out / "rdf") == before and _quads(out / "rdf") == quads
 
 
 def same_graphs(a: Dataset, b: Dataset) -> None:

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, file_digests
 import kg.pipeline
 from kg.pipeline import build, sample_corpus
 
@@ -118,15 +118,10 @@ def test_the_rest_still_builds_and_the_exit_code_says_partial(bad_build):
 
 # ------------------------------------------------------------------ atomic outputs
 
-def _snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def test_sigkill_mid_build_keeps_the_previous_output(tmp_path):
     out = tmp_path / "out"
     assert build(None, out, workers=1).exit_code == 0
-    before = _snapshot(out)
+    before = file_digests(out)
     proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "build", "--out", str(out), "--workers", "1", "--force"],
                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -146,7 +141,7 @@ def test_sigkill_mid_build_keeps_the_previous_output(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     stale = list(tmp_path.glob(".out-building-*"))
     assert stale, "SIGKILL leaves the temporary folder behind"
-    assert _snapshot(out) == before
+    assert file_digests(out) == before
 
     assert build(None, out, workers=1, site=False).exit_code == 0
     assert (out / "findings.jsonl").read_bytes() and not (out / "site").exists()
