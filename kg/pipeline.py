@@ -373,8 +373,9 @@ def build(paths: Iterable[str | Path] | None, out: str | Path, workers: int | No
 
     When the files, the reviews, the options and this program are all as they were for the
     build already in `out`, that build is kept and returned as it is (`force` rebuilds anyway).
-    Otherwise the RDF store is the previous build's with the graphs that changed replaced
-    (`force`: loaded in full)."""
+    Otherwise the RDF store is the previous build's with the graphs that changed replaced, and
+    a map page whose view is unchanged is the previous build's page (`force`: loaded in full and
+    all drawn)."""
     from kg import export
 
     out = Path(out).resolve()

@@ -293,3 +293,27 @@ def test_a_shacl_violation_is_reported_and_the_build_kept(samples, tmp_path):
     errors = [json.loads(x) for x in (tmp_path / "out" / "errors.jsonl").read_text().splitlines()]
     assert any(e["stage"] == "validate" and bad.id in e["reason"] for e in errors), errors[:3]
     assert (tmp_path / "out" / "findings.jsonl").exists() and (tmp_path / "out" / "rdf").is_dir()
+
+
+def test_a_rebuild_draws_only_the_maps_that_changed_and_draws_them_as_a_forced_build_does(tmp_path):
+    """A new document: the rebuild reuses the previous build's pages of the views it leaves
+    as they were (the same files), and its maps are byte for byte a forced build's."""
+    import os
+    import shutil
+
+    from conftest import file_digests
+
+    corpus, out, forced = tmp_path / "in", tmp_path / "out", tmp_path / "forced"
+    corpus.mkdir()
+    samples = sorted(sample_corpus().glob("*.txt"))
+    for p in samples[:2]:
+        (corpus / p.name).write_bytes(p.read_bytes())
+    assert _build(corpus, "--out", out).exit_code == 0
+    shutil.copytree(out / "maps", tmp_path / "before", copy_function=os.link)
+    (corpus / samples[2].name).write_bytes(samples[2].read_bytes())
+    assert _build(corpus, "--out", out).exit_code == 0
+    assert _build(corpus, "--out", forced, "--force").exit_code == 0
+    assert file_digests(out / "maps") == file_digests(forced / "maps")
+    pages = sorted(p.name for p in (out / "maps").glob("*-*.html"))
+    kept = [p for p in pages if (tmp_path / "before" / p).exists() and os.path.samefile(out / "maps" / p, tmp_path / "before" / p)]
+    assert 0 < len(kept) < len(pages), (len(kept), len(pages))

@@ -167,3 +167,41 @@ def test_a_map_of_many_areas_keeps_each_areas_hubs_together():
         ratios.append(statistics.mean(same) / statistics.mean(apart))
     print("same-area / other-area hub distance:", [round(r, 2) for r in ratios])
     assert statistics.mean(ratios) < 0.5
+
+
+def test_a_redraw_reuses_exactly_the_pages_whose_view_is_unchanged(samples, sample_out, tmp_path, monkeypatch):
+    """One finding's text changes. Drawn with the previous maps, the pages of the views that show
+    it are laid out again and every other page is the previous file (a hard link); the result is
+    byte for byte what a drawing from scratch gives."""
+    import dataclasses
+    import os
+
+    from conftest import file_digests
+    from viz import maps, write
+
+    corpus, texts = samples
+    target = next(s for s in corpus.statements if s.kind == "finding" and s.polarity == "weakness"
+                  and s.area and s.agencies and s.themes)
+    changed = dataclasses.replace(corpus, statements=[
+        dataclasses.replace(s, text=s.text + " (amended)", span=dataclasses.replace(s.span, quote=s.span.quote + " (amended)"))
+        if s.id == target.id else s for s in corpus.statements])
+    placed = []
+    place = maps._place
+    monkeypatch.setattr(maps, "_place", lambda *a: placed.append(a[0]) or place(*a))
+    write(changed, texts, tmp_path / "reused", workers=1, previous=sample_out)
+    laid_out = len(placed)
+    write(changed, texts, tmp_path / "fresh", workers=1)
+    assert file_digests(tmp_path / "reused" / "maps") == file_digests(tmp_path / "fresh" / "maps")
+    pages = json.loads((tmp_path / "fresh" / "maps" / maps.PAGES).read_text(encoding="utf-8"))
+    showing = {f"area-{slug(target.area)}.html", *(f"agency-{slug(a)}.html" for a in target.agencies),
+               *(f"theme-{slug(t)}.html" for t in target.themes)}
+    linked = {p for p in pages if os.path.samefile(tmp_path / "reused" / "maps" / p, sample_out / "maps" / p)}
+    assert showing <= set(pages) and linked == set(pages) - showing and linked
+    assert laid_out == len(showing) < len(placed) - laid_out == len(pages)
+    (sample_out / "maps" / maps.PAGES).rename(tmp_path / "pages.json")  # no record: all drawn again
+    try:
+        write(changed, texts, tmp_path / "unrecorded", workers=1, previous=sample_out)
+    finally:
+        (tmp_path / "pages.json").rename(sample_out / "maps" / maps.PAGES)
+    assert file_digests(tmp_path / "unrecorded" / "maps") == file_digests(tmp_path / "fresh" / "maps")
+    assert not any(os.path.samefile(tmp_path / "unrecorded" / "maps" / p, sample_out / "maps" / p) for p in pages)

@@ -12,10 +12,11 @@ from kg.models import Corpus
 
 
 def write(corpus: Corpus, texts: dict[str, str], out: Path | str, as_of: str | None = None,
-          rows: list[dict] | None = None, workers: int = 2) -> dict[str, list[Path]]:
+          rows: list[dict] | None = None, workers: int = 2, previous: Path | str | None = None) -> dict[str, list[Path]]:
     """Write ``out/maps`` and ``out/site`` from one build (statuses as of `as_of`, default now;
     `rows`: the corpus's `kg.export.finding_rows` for that date, if already made). With
-    `workers` > 1, forked workers write the map pages while this process writes the site."""
+    `workers` > 1, forked workers write the map pages while this process writes the site.
+    `previous`: an earlier such folder, whose map pages are reused where their view is unchanged."""
     from viz.common import build_model
     from viz.maps import write_maps
     from viz.site import write_site
@@ -23,5 +24,6 @@ def write(corpus: Corpus, texts: dict[str, str], out: Path | str, as_of: str | N
     model = build_model(corpus, as_of, rows)
     site: list[Path] = []
     maps = write_maps(corpus, out / "maps", as_of, model=model, workers=workers,
-                      meanwhile=lambda: site.extend(write_site(corpus, texts, out / "site", as_of, model=model)))
+                      meanwhile=lambda: site.extend(write_site(corpus, texts, out / "site", as_of, model=model)),
+                      previous=Path(previous) / "maps" if previous is not None else None)
     return {"maps": maps, "site": site}

@@ -12,6 +12,11 @@ Views: one area, one agency across areas, one theme, and a national overview tha
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
+import os
 import shutil
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -86,6 +91,11 @@ def to_vis(corpus: Corpus, view: View | str, as_of: str | None = None,
     model = model or build_model(corpus, as_of)
     if view.kind == "national":
         return _national(model)
+    return _place(*_unplaced(model, view))
+
+
+def _unplaced(model: Model, view: View) -> tuple[list[dict], list[dict], dict]:
+    """A view's nodes and edges before layout, and what the layout is computed from."""
     rows = _in_view(model, view)
     targets = {r["id"]: r for r in rows}
     open_by_agency: Counter = Counter()
@@ -155,15 +165,20 @@ def to_vis(corpus: Corpus, view: View | str, as_of: str | None = None,
     for r in rows:
         for a in r["agencies"]:
             area_of[a][r["area"] or ""] += 1
-    pos = hub_layout({"agency:" + a: open_by_agency[a] for a in hub_ids},
-                     {r["id"]: tuple("agency:" + a for a in r["agencies"]) for r in rows}, satellites,
-                     {"agency:" + a: hub_size[a] for a in hub_ids},
-                     clusters={"agency:" + a: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-                               for a, c in area_of.items()})
-    for n in nodes:
-        n["x"], n["y"] = pos.get(n["id"], (0.0, 0.0))
     for i, e in enumerate(edges):
         e["id"] = f"e{i}"
+    layout = {"hubs": {"agency:" + a: open_by_agency[a] for a in hub_ids},
+              "targets": {r["id"]: tuple("agency:" + a for a in r["agencies"]) for r in rows},
+              "satellites": satellites, "hub_radius": {"agency:" + a: hub_size[a] for a in hub_ids},
+              "clusters": {"agency:" + a: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+                           for a, c in area_of.items()}}
+    return nodes, edges, layout
+
+
+def _place(nodes: list[dict], edges: list[dict], layout: dict) -> tuple[list[dict], list[dict]]:
+    pos = hub_layout(**layout)
+    for n in nodes:
+        n["x"], n["y"] = pos.get(n["id"], (0.0, 0.0))
     return nodes, edges
 
 
@@ -250,7 +265,10 @@ def _title(model: Model, view: View) -> str:
 
 
 def render(model: Model, view: View) -> str:
-    nodes, edges = to_vis(model.corpus, view, model=model)
+    return _page(model, view, *to_vis(model.corpus, view, model=model))
+
+
+def _page(model: Model, view: View, nodes: list[dict], edges: list[dict]) -> str:
     data = {"view": {"kind": view.kind, "id": view.id}, "asOf": model.as_of, "nodes": nodes, "edges": edges,
             "statuses": [[s, STATUS_LABELS[s], STATUS_COLOURS[s]] for s in STATUS_ORDER],
             "options": _options(model, view, nodes), "site": SITE}
@@ -291,18 +309,22 @@ def views(model: Model) -> list[View]:
 
 def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
                model: Model | None = None, workers: int = 1,
-               meanwhile: Callable[[], object] | None = None) -> list[Path]:
+               meanwhile: Callable[[], object] | None = None, previous: Path | str | None = None) -> list[Path]:
     """Write maps/index.html and one page per view into `out_dir` (put it at ``out/maps`` beside
     ``out/site`` so finding links resolve).  Returns the pages written.
 
+    `previous`: the maps folder of an earlier build. A page whose view digest (`_digest`: all
+    the page shows before layout, what the layout is computed from, and the drawing code) is
+    the one recorded there in PAGES is linked from there instead of being laid out again.
     With `workers` > 1 (and fork available) the views are shared among forked worker processes,
     which inherit the model; `meanwhile`, if given, runs in this process while they work."""
     from kg.pipeline import fork_context, worker_pool
 
-    global _shared
+    global _shared, _before
     out = Path(out_dir)
     (out / "lib").mkdir(parents=True, exist_ok=True)
     model = model or build_model(corpus, as_of)
+    _before = (Path(previous), _digests(Path(previous))) if previous is not None else None
     lib = vis_lib_dir()
     shutil.copyfile(lib / "vis-network.min.js", out / "lib" / "vis-network.min.js")
     shutil.copyfile(lib / "vis-network.css", out / "lib" / "vis-network.css")
@@ -318,14 +340,19 @@ def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
                 parts = [pool.submit(_write_views, order[k::workers]) for k in range(workers)]
                 if meanwhile:
                     meanwhile()
-                done = {p for part in parts for p in part.result()}
-                written = [out / v.file for v in todo if out / v.file in done]
+                done = dict(page for part in parts for page in part.result())
         finally:
-            _shared = None
+            _shared = _before = None
     else:
-        written = [_write_view(model, out, v) for v in todo]
+        try:
+            done = dict(_write_view(model, out, v) for v in todo)
+        finally:
+            _before = None
         if meanwhile:
             meanwhile()
+    written = [out / v.file for v in todo if out / v.file in done]
+    (out / PAGES).write_text(json.dumps({p.name: done[p] for p in written if done[p]}, sort_keys=True, indent=0),
+                             encoding="utf-8")
     sections: dict[str, list[str]] = defaultdict(list)
     for v in todo:
         label = _title(model, v).split(": ", 1)[-1]
@@ -341,13 +368,61 @@ def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
 
 
 _shared: tuple[Model, Path, list[View]] | None = None
+_before: tuple[Path, dict[str, str]] | None = None  # the previous maps folder and its PAGES
+PAGES = "pages.json"  # {page file: view digest}
 
 
-def _write_view(model: Model, out: Path, v: View) -> Path:
-    (out / v.file).write_text(render(model, v), encoding="utf-8")
-    return out / v.file
+def _digests(folder: Path) -> dict[str, str]:
+    try:
+        found = json.loads((folder / PAGES).read_text(encoding="utf-8"))
+        return found if isinstance(found, dict) else {}
+    except (OSError, ValueError):
+        return {}
 
 
-def _write_views(indices: list[int]) -> list[Path]:
+@functools.cache
+def _code_digest() -> str:
+    """The drawing code, its page templates and the libraries the layout runs on."""
+    import networkx
+    import numpy
+    import scipy
+
+    h = hashlib.sha256(f"{networkx.__version__} {numpy.__version__} {scipy.__version__}".encode())
+    for f in sorted([HERE / "maps.py", HERE / "layout.py", HERE / "common.py", *TEMPLATES.iterdir()]):
+        if f.is_file():
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def _digest(model: Model, view: View, nodes: list[dict], edges: list[dict], layout: dict) -> str:
+    """What a view's page is made from, positions aside; the layout is a function of `layout`."""
+    h = hashlib.sha256(_code_digest().encode())
+    h.update(script_json([_title(model, view), model.as_of, _options(model, view, nodes), nodes, edges,
+                          layout]).encode())
+    return h.hexdigest()
+
+
+def _write_view(model: Model, out: Path, v: View) -> tuple[Path, str | None]:
+    """Write one view's page; (page, its digest), the national overview (drawn from every row,
+    always drawn) without one."""
+    page = out / v.file
+    if v.kind == "national":
+        page.write_text(render(model, v), encoding="utf-8")
+        return page, None
+    nodes, edges, layout = _unplaced(model, v)
+    digest = _digest(model, v, nodes, edges, layout)
+    if _before is not None and _before[1].get(v.file) == digest:
+        try:
+            os.link(_before[0] / v.file, page)
+            return page, digest
+        except OSError:
+            with contextlib.suppress(OSError):
+                shutil.copyfile(_before[0] / v.file, page)
+                return page, digest
+    page.write_text(_page(model, v, *_place(nodes, edges, layout)), encoding="utf-8")
+    return page, digest
+
+
+def _write_views(indices: list[int]) -> list[tuple[Path, str | None]]:
     model, out, todo = _shared
     return [_write_view(model, out, todo[i]) for i in indices]
