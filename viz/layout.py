@@ -18,6 +18,10 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 GOLDEN = math.pi * (3 - math.sqrt(5))
+# Above this many hubs and groups (country-wide theme maps) the force layout runs 20 iterations,
+# not 100: the 44 national theme maps 18.9 s against 46.5 s, links longer than a tenth of the map 9.9% of
+# all against 9.2%, same-area hubs about as close (distance to other areas' 0.25 against 0.23).
+BIG = 300
 
 
 def hub_layout(hubs: dict[str, float], targets: dict[str, tuple[str, ...]],
@@ -62,7 +66,7 @@ def hub_layout(hubs: dict[str, float], targets: dict[str, tuple[str, ...]],
     elif len(g) == 2:
         raw = {n: np.array([i * 2.0 - 1.0, 0.0]) for i, n in enumerate(sorted(g))}
     else:
-        raw = nx.spring_layout(layout_graph, seed=seed, iterations=100, weight="weight")
+        raw = nx.spring_layout(layout_graph, seed=seed, iterations=100 if len(g) <= BIG else 20, weight="weight")
 
     # Disc radius each centre needs for its members (plus the hub itself).
     count: dict[str, int] = defaultdict(int)
