@@ -220,8 +220,8 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
               validate: bool = True, progress: Callable[[str, int, int], None] | None = None,
               previous: Path | None = None) -> None:
     """Everything a build writes, into `out` (a fresh folder; `previous`: the build it will
-    replace, whose RDF store and unchanged map pages are reused). SHACL runs in another process meanwhile; a violation
-    is reported (errors.jsonl, stage "validate") without losing the build."""
+    replace, whose RDF store and unchanged map pages are reused). SHACL runs in another process
+    meanwhile; a violation is reported (errors.jsonl, stage "validate") without losing the build."""
     out.mkdir(parents=True, exist_ok=True)
     clock = Clock()
     checking = start_validation(corpus) if graph and validate else None

@@ -198,8 +198,9 @@ class FalkorEngine:
     def _start(cls, folder: str | Path, graph: str, timeout: float, attempts: int = 3) -> FalkorServer:
         """A started server whose graph has its indexes. FalkorDB 4.16 now and then deadlocks on
         the first command that makes a graph in a new server: its main thread waits forever on
-        its lock of graphs (seen here once in some thousands of starts, and once in CI). A server
-        that has not made the indexes within FIRST_ANSWER seconds is killed and started again."""
+        its lock of graphs (3 times in 10,324 starts in a stress run here; very likely once in CI).
+        A server that has not made the indexes within FIRST_ANSWER seconds is killed and started
+        again."""
         import redis
 
         for _ in range(attempts):
