@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ROOT, make_pdf
+from conftest import ROOT, file_digests, make_pdf
 from kg.cli import app
 from kg.pipeline import sample_corpus
 
@@ -298,10 +298,7 @@ def test_a_shacl_violation_is_reported_and_the_build_kept(samples, tmp_path):
 def test_a_rebuild_draws_only_the_maps_that_changed_and_draws_them_as_a_forced_build_does(tmp_path):
     """A new document: the rebuild reuses the previous build's pages of the views it leaves
     as they were (the same files), and its maps are byte for byte a forced build's."""
-    import os
     import shutil
-
-    from conftest import file_digests
 
     corpus, out, forced = tmp_path / "in", tmp_path / "out", tmp_path / "forced"
     corpus.mkdir()

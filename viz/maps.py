@@ -320,11 +320,11 @@ def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
     which inherit the model; `meanwhile`, if given, runs in this process while they work."""
     from kg.pipeline import fork_context, worker_pool
 
-    global _shared, _before
+    global _shared
     out = Path(out_dir)
     (out / "lib").mkdir(parents=True, exist_ok=True)
     model = model or build_model(corpus, as_of)
-    _before = (Path(previous), _digests(Path(previous))) if previous is not None else None
+    before = (Path(previous), _digests(Path(previous))) if previous is not None else None
     lib = vis_lib_dir()
     shutil.copyfile(lib / "vis-network.min.js", out / "lib" / "vis-network.min.js")
     shutil.copyfile(lib / "vis-network.css", out / "lib" / "vis-network.css")
@@ -332,7 +332,7 @@ def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
         shutil.copyfile(TEMPLATES / name, out / "lib" / name)
     todo = views(model)
     if workers > 1 and fork_context().get_start_method() == "fork":
-        _shared = (model, out, todo)  # inherited by the forked workers, never pickled
+        _shared = (model, out, todo, before)  # inherited by the forked workers, never pickled
         try:
             with worker_pool(workers) as pool:
                 # biggest views first, dealt round the workers
@@ -342,12 +342,9 @@ def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
                     meanwhile()
                 done = dict(page for part in parts for page in part.result())
         finally:
-            _shared = _before = None
+            _shared = None
     else:
-        try:
-            done = dict(_write_view(model, out, v) for v in todo)
-        finally:
-            _before = None
+        done = dict(_write_view(model, out, v, before) for v in todo)
         if meanwhile:
             meanwhile()
     written = [out / v.file for v in todo if out / v.file in done]
@@ -367,8 +364,7 @@ def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
     return [out / "index.html", *written]
 
 
-_shared: tuple[Model, Path, list[View]] | None = None
-_before: tuple[Path, dict[str, str]] | None = None  # the previous maps folder and its PAGES
+_shared: tuple[Model, Path, list[View], tuple[Path, dict[str, str]] | None] | None = None
 PAGES = "pages.json"  # {page file: view digest}
 
 
@@ -402,27 +398,25 @@ def _digest(model: Model, view: View, nodes: list[dict], edges: list[dict], layo
     return h.hexdigest()
 
 
-def _write_view(model: Model, out: Path, v: View) -> tuple[Path, str | None]:
-    """Write one view's page; (page, its digest), the national overview (drawn from every row,
-    always drawn) without one."""
+def _write_view(model: Model, out: Path, v: View,
+                before: tuple[Path, dict[str, str]] | None) -> tuple[Path, str | None]:
+    """Write one view's page, or link it from `before` (the previous maps folder and its PAGES)
+    when its digest is the one recorded there; (page, its digest), the national overview (drawn
+    from every row, always drawn) without one."""
     page = out / v.file
     if v.kind == "national":
         page.write_text(render(model, v), encoding="utf-8")
         return page, None
     nodes, edges, layout = _unplaced(model, v)
     digest = _digest(model, v, nodes, edges, layout)
-    if _before is not None and _before[1].get(v.file) == digest:
-        try:
-            os.link(_before[0] / v.file, page)
+    if before is not None and before[1].get(v.file) == digest:
+        with contextlib.suppress(OSError):  # a page gone or not linkable is drawn again
+            os.link(before[0] / v.file, page)  # the build folders are siblings: one file system
             return page, digest
-        except OSError:
-            with contextlib.suppress(OSError):
-                shutil.copyfile(_before[0] / v.file, page)
-                return page, digest
     page.write_text(_page(model, v, *_place(nodes, edges, layout)), encoding="utf-8")
     return page, digest
 
 
 def _write_views(indices: list[int]) -> list[tuple[Path, str | None]]:
-    model, out, todo = _shared
-    return [_write_view(model, out, todo[i]) for i in indices]
+    model, out, todo, before = _shared
+    return [_write_view(model, out, todo[i], before) for i in indices]
