@@ -10,11 +10,13 @@ from the latest evidence, with nothing contradicting it.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -178,10 +180,11 @@ def _day(date: str) -> int:
     return int(date[:10].replace("-", "").ljust(8, "0"))
 
 
-def link(corpus: Corpus, weights: Weights = Weights(), recurrences: bool = True
+def link(corpus: Corpus, weights: Weights = Weights(), recurrences: bool = True, cache: Path | None = None
          ) -> tuple[list[FollowUp], list[Recurrence]]:
     """Follow-up links for every weakness and recommendation, and the recurrences (`recur`;
-    none if `recurrences` is false, for a caller that finds them elsewhere)."""
+    none if `recurrences` is false, for a caller that finds them elsewhere). Given a `cache`
+    folder, an area whose linking inputs are unchanged (`_area_key`) gets its links from there."""
     lineage = _lineage(corpus)
     refers = {ref.id: ref.resolved for d in corpus.documents for ref in d.references if ref.resolved}
     cites = {(ref.resolved, d.id) for d in corpus.documents for ref in d.references if ref.resolved}
@@ -191,8 +194,55 @@ def link(corpus: Corpus, weights: Weights = Weights(), recurrences: bool = True
             by_area[s.area].append(s)
     followups: list[FollowUp] = []
     for area in sorted(by_area):
-        followups += _link_area(by_area[area], lineage, refers, cites, weights)
+        args = (by_area[area], lineage, refers, cites, weights)
+        followups += _link_area(*args) if cache is None else _cached_area(cache, *args)
     return sorted(followups, key=lambda f: f.id), recur(corpus) if recurrences else []
+
+
+@lru_cache(maxsize=None)
+def _code_digest() -> str:
+    """The code linking runs (this module, the cue lexicon, the records and their ids)."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for f in (root / "kg" / "link.py", root / "loaders" / "cues.py", root / "kg" / "models.py", root / "kg" / "ids.py"):
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _area_key(stmts: list[Statement], lineage: dict[str, set[str]], refers: dict[str, str],
+              cites: set[tuple[str, str]], weights: Weights) -> str:
+    """A digest of everything `_link_area` reads for one area: each statement's fields it uses,
+    the succession of the agencies named, the back-references within the area, the weights and
+    the code. Equal keys give equal links."""
+    h = hashlib.sha256(f"{_code_digest()} {weights!r}".encode())
+    for s in stmts:
+        st = s.statistic
+        h.update(repr((s.id, s.doc, s.kind, s.polarity, s.date, s.text, s.themes, s.agencies, s.refers_to,
+                       st is not None, st.direction if st else None)).encode())
+    docs = {s.doc for s in stmts}
+    h.update(repr([(a, sorted(lineage.get(a, {a}))) for a in sorted({a for s in stmts for a in s.agencies})]).encode())
+    h.update(repr(sorted((r, refers[r]) for r in {s.refers_to for s in stmts} if r in refers)).encode())
+    h.update(repr(sorted((a, b) for a, b in cites if a in docs and b in docs)).encode())
+    return h.hexdigest()
+
+
+def _cached_area(cache: Path, *args) -> list[FollowUp]:  # type: ignore[no-untyped-def]
+    """`_link_area(*args)`, from `cache/links` when its inputs were linked before (written there
+    atomically otherwise): a rebuild after one new document links one area, not every area."""
+    import os
+    import pickle
+
+    where = cache / "links" / f"{_area_key(*args)}.pickle"
+    try:
+        return pickle.loads(where.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError):
+        pass
+    out = _link_area(*args)
+    where.parent.mkdir(parents=True, exist_ok=True)
+    tmp = where.with_name(f".{where.stem}.{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(out))
+    tmp.replace(where)
+    return out
 
 
 def _link_area(stmts: list[Statement], lineage: dict[str, set[str]], refers: dict[str, str],

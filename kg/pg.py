@@ -141,18 +141,21 @@ class Rel:
 
 
 def _clean(props: dict[str, Any]) -> dict[str, Any]:
-    """Drop nulls and empty lists: neither engine stores them and CSV cannot tell them apart."""
+    """Drop nulls and empty lists: neither engine stores them and CSV cannot tell them apart.
+    NUL characters are removed from text: they break Cypher parameter parsing on FalkorDB and
+    carry no meaning. (Called for every node and relationship, 1.4 M times nationally: the
+    types are tested with `type() is`, which halves the time of `isinstance` and a helper.)"""
     out = {}
     for k, v in props.items():
-        if v is None or (isinstance(v, (list, tuple)) and not v):
-            continue
-        out[k] = [_text(x) for x in v] if isinstance(v, (list, tuple)) else _text(v)
+        t = type(v)
+        if t is str:
+            out[k] = v.replace("\x00", "")
+        elif t is list or t is tuple:
+            if v:
+                out[k] = [x.replace("\x00", "") if type(x) is str else x for x in v]
+        elif v is not None:
+            out[k] = v
     return out
-
-
-def _text(v: Any) -> Any:
-    """NUL characters break Cypher parameter parsing on FalkorDB; they carry no meaning in text."""
-    return v.replace("\x00", "") if isinstance(v, str) else v
 
 
 def _span(span: Span) -> dict[str, Any]:
@@ -208,7 +211,7 @@ class _Builder:
             props: dict[str, Any] | None = None) -> None:
         if not src or not dst:
             return
-        rel = Rel(type, src, dst, _clean(props or {}), src_label, dst_label)
+        rel = Rel(type, src, dst, _clean(props) if props else {}, src_label, dst_label)
         self.rels[(src_label, src, rel.key)] = rel
 
 

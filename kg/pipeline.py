@@ -10,6 +10,7 @@ import pickle
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
@@ -319,20 +320,22 @@ def resolve_references(corpus: Corpus) -> None:
 PARALLEL_LINK_MIN = 20_000  # statements: below this, forking costs more than it saves
 
 
-def link_and_assess(corpus: Corpus, reviews: Path | None = None, workers: int = 1) -> Corpus:
+def link_and_assess(corpus: Corpus, reviews: Path | None = None, workers: int = 1,
+                    cache: Path | None = None) -> Corpus:
     """Follow-ups, recurrences, reviews applied, statuses. With `workers` > 1 and a big corpus,
-    the recurrences are found in a forked process while this one links each area."""
+    the recurrences are found in a forked process while this one links each area and judges
+    the statuses. `cache`: a folder where each area's links are kept (`kg.link.link`)."""
     from kg import link, review
 
     background = forked(link.recur, corpus) if workers > 1 and len(corpus.statements) >= PARALLEL_LINK_MIN else None
-    corpus.followups, corpus.recurrences = link.link(corpus, recurrences=background is None)
-    if background is not None:
-        corpus.recurrences = background.result()
+    corpus.followups, corpus.recurrences = link.link(corpus, recurrences=background is None, cache=cache)
     decisions = review.load(reviews) if reviews else []
     corpus.followups, unknown = review.apply_to_links(corpus.followups, decisions)
     corpus.assessments = link.assess(corpus)
     corpus.assessments, unknown_status = review.apply_to_status(corpus, decisions)
     corpus.errors += [BuildError(str(reviews.name if reviews else "reviews"), msg, "review") for msg in unknown + unknown_status]
+    if background is not None:
+        corpus.recurrences = background.result()
     return corpus
 
 
@@ -348,7 +351,7 @@ def corpus_of(files: list[Path], errors: list[BuildError], workers: int | None =
     """`extract_corpus` of files already discovered (`errors`: what discovery reported)."""
     extracted, more = extract_all(files, workers, cache, progress)
     corpus = assemble(extracted, errors + more)
-    link_and_assess(corpus, reviews, workers if workers is not None else default_workers())
+    link_and_assess(corpus, reviews, workers if workers is not None else default_workers(), cache)
     return corpus, {e.document.id: e.text for e in extracted}
 
 
@@ -389,19 +392,37 @@ def build(paths: Iterable[str | Path] | None, out: str | Path, workers: int | No
     if key and not force and _built_with(out) == key:
         with open(out / "corpus.pickle", "rb") as fh:
             return BuildResult(pickle.load(fh), out, reused=True)
-    corpus, texts = corpus_of(files, problems, workers, cache, progress, reviews)
-    _remove_stale(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-building-{os.getpid()}-", dir=out.parent))
-    try:
-        export.write_all(corpus, texts, tmp, graph=graph, site=site, validate=validate, progress=progress,
-                         previous=None if force or not out.is_dir() else out)
-        if key:
-            (tmp / "build-key").write_text(key + "\n", encoding="utf-8")
-        _swap(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with fewer_collections():
+        corpus, texts = corpus_of(files, problems, workers, cache, progress, reviews)
+        _remove_stale(out)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-building-{os.getpid()}-", dir=out.parent))
+        try:
+            export.write_all(corpus, texts, tmp, graph=graph, site=site, validate=validate, progress=progress,
+                             previous=None if force or not out.is_dir() else out)
+            if key:
+                (tmp / "build-key").write_text(key + "\n", encoding="utf-8")
+            _swap(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return BuildResult(corpus, out)
+
+
+@contextmanager
+def fewer_collections(young: int = 100_000):
+    """Python's cycle collector less often while a build runs (forked workers inherit it): a
+    collection starts after `young` new objects instead of 700. A build makes millions of
+    objects that live to its end, and the default thresholds have the collector scan them all
+    again and again (nationally: 16.3 s -> 12.6 s for the property graph's nodes, 3.0 s -> 1.1 s
+    for reading the cached links)."""
+    import gc
+
+    old = gc.get_threshold()
+    gc.set_threshold(young, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 def build_key(files: list[Path], problems: list[BuildError], reviews: Path | None, **options: bool) -> str | None:

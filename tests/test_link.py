@@ -135,3 +135,29 @@ def test_recurring_weakness_across_areas(samples):
 def test_linking_ignores_english_and_domain_stop_words():
     assert len(link._STOPWORDS) > 300 and {"the", "however", "'s", "children", "services"} <= link._STOPWORDS
     assert not {"#", "english"} & link._STOPWORDS  # the file's header is not read as words
+
+
+def test_an_areas_links_come_from_the_cache_while_its_inputs_are_unchanged(samples, tmp_path):
+    import pickle
+
+    corpus, _ = samples
+    fresh, _ = link.link(corpus, recurrences=False)
+    assert link.link(corpus, recurrences=False, cache=tmp_path)[0] == fresh
+    kept = sorted((tmp_path / "links").iterdir())
+    areas = {s.area for s in corpus.statements if s.area and s.date}
+    assert len(kept) == len(areas) >= 2
+    # what is in the cache is what comes back: links altered there show in the next result
+    stmts = {s.id: s for s in corpus.statements}
+    haringey = stmts[next(f.evidence for f in fresh if stmts[f.evidence].area == "haringey")]
+    for f in kept:
+        links = pickle.loads(f.read_bytes())
+        if any(x.evidence == haringey.id for x in links):
+            f.write_bytes(pickle.dumps([replace(x, score=0.123) for x in links]))
+    served, _ = link.link(corpus, recurrences=False, cache=tmp_path)
+    assert {x.score for x in served} & {0.123} and len(served) == len(fresh)
+    # one Haringey statement says something else: Haringey alone is linked again, as from scratch
+    changed = replace(corpus, statements=[replace(s, text=s.text + " This has improved.") if s is haringey else s
+                                          for s in corpus.statements])
+    relinked, _ = link.link(changed, recurrences=False, cache=tmp_path)
+    assert relinked == link.link(changed, recurrences=False)[0]
+    assert len(set((tmp_path / "links").iterdir()) - set(kept)) == 1
