@@ -143,9 +143,9 @@ def write_graphs(corpus: Corpus, out: Path, progress: Callable[[str, int, int], 
     from kg.rdf_map import write_nquads
 
     report: dict[str, object] = {}
-    index = write_nquads(corpus, out / "graph.nq")
-    (out / GRAPH_INDEX).write_text(json.dumps(index, sort_keys=True), encoding="utf-8")
     before = _graph_index(previous) if previous is not None else None
+    index = write_nquads(corpus, out / "graph.nq", (previous / "graph.nq", before) if before else None)
+    (out / GRAPH_INDEX).write_text(json.dumps(index, sort_keys=True), encoding="utf-8")
 
     def load_rdf() -> int:
         store = rdf.RDFStore.build(out / "rdf", nquads_file=out / "graph.nq", index=index,

@@ -5,12 +5,15 @@ Emitting N-Quads text (rather than rdflib terms) keeps a 5,000-finding corpus to
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import os
 import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 from typing import IO, Iterable
 from urllib.parse import quote
@@ -184,6 +187,15 @@ class Quads:
 
     def bytes(self) -> bytes:
         return "".join(self.lines).encode("utf-8")
+
+    def copy(self, g: str, data: bytes, quads: int, digest) -> None:  # type: ignore[no-untyped-def]
+        """Graph `g`'s lines as they are (`data`: `quads` lines, their `digest` a hashlib
+        object), e.g. from an earlier file."""
+        self.spill(force=True)
+        self.index[g] = {"quads": quads, "ranges": [[self._offset, len(data)]], "digest": digest}
+        self.sink.write(data)
+        self._offset += len(data)
+        self._graph, self._runs = g, [(0, g)]
 
 
 def _span(q: Quads, g: str, node: str, doc: str, span: Span) -> None:
@@ -432,27 +444,67 @@ def nquads(corpus: Corpus, documents: Iterable[str] | None = None, derived: bool
     return q.bytes()
 
 
-def write_nquads(corpus: Corpus, path: str | os.PathLike) -> dict[str, dict]:
+def write_nquads(corpus: Corpus, path: str | os.PathLike,
+                 previous: tuple[str | os.PathLike, dict[str, dict]] | None = None) -> dict[str, dict]:
     """Stream the corpus's N-Quads (as `nquads` gives them) into a file. Returns the file's index:
-    for each named graph, its quads, the byte ranges its lines fill and their SHA-256."""
-    with open(path, "wb") as fh:
+    for each named graph, its quads, the byte ranges its lines fill and their SHA-256, and for a
+    document's graph the digest of what it is made from (`_source_key`). Given a `previous`
+    such file and its index, a document graph made from the same is copied from there."""
+    with open(path, "wb") as fh, contextlib.ExitStack() as stack:
         q = Quads(fh)
-        _fill(q, corpus, None, True)
+        before = (stack.enter_context(open(previous[0], "rb")), previous[1]) if previous else None
+        _fill(q, corpus, None, True, before)
         q.spill(force=True)
     return {g: {**part, "digest": part["digest"].hexdigest()} for g, part in sorted(q.index.items())}
 
 
-def _fill(q: Quads, corpus: Corpus, documents: Iterable[str] | None, derived: bool) -> None:
+@functools.cache
+def _code_digest() -> str:
+    """The code a document's graph is written by (its IRIs, terms and record types)."""
+    h = hashlib.sha256()
+    for name in ("rdf_map.py", "vocab.py", "ids.py", "models.py"):
+        h.update((Path(__file__).parent / name).read_bytes())
+    return h.hexdigest()
+
+
+def _source_key(d: Document, statements: list[Statement]) -> str:
+    """What a document's graph is made from: every field of the document and its statements."""
+    return hashlib.sha256(f"{_code_digest()} {d!r} {statements!r}".encode()).hexdigest()
+
+
+def _lines(fh: IO[bytes], part: dict):  # type: ignore[no-untyped-def]
+    """(lines, their hashlib digest) of a graph in an earlier file, where its index `part` says
+    they are, if they are still what it says; else None."""
+    if len(part["ranges"]) != 1:
+        return None
+    fh.seek(part["ranges"][0][0])
+    data = fh.read(part["ranges"][0][1])
+    digest = hashlib.sha256(data)
+    return (data, digest) if digest.hexdigest() == part["digest"] else None
+
+
+def _fill(q: Quads, corpus: Corpus, documents: Iterable[str] | None, derived: bool,
+          before: tuple[IO[bytes], dict[str, dict]] | None = None) -> None:
     keep = set(documents) if documents is not None else None
     statements = defaultdict(list)
     for s in corpus.statements:
         statements[s.doc].append(s)
     for d in corpus.documents:  # a document's graph in one run of lines
         if keep is None or d.id in keep:
-            _document(q, d, len(statements[d.id]))
-            for s in statements[d.id]:
-                _statement(q, s)
-                q.spill()
+            g = _id(d.id)
+            key = _source_key(d, statements[d.id]) if q.sink is not None else None
+            old = before[1].get(g) if before else None
+            found = _lines(before[0], old) if old and old.get("source") == key else None
+            if found:
+                q.copy(g, found[0], old["quads"], found[1])
+            else:
+                _document(q, d, len(statements[d.id]))
+                for s in statements[d.id]:
+                    _statement(q, s)
+                    q.spill()
+            if key:
+                q.spill(force=True)
+                q.index[g]["source"] = key
     if derived:
         _reference_data(q, corpus)
         _judgements(q, corpus)

@@ -377,3 +377,34 @@ def test_nquads_escape_awkward_text(corpus):
     store.load(weird)
     assert (iri(s.id), SGKG.text, Literal(s.text)) in store.to_dataset()
     assert len(set(nquads(weird).splitlines())) == len(store)
+
+
+def test_a_documents_graph_made_from_the_same_is_copied_from_the_previous_file(corpus, tmp_path):
+    import hashlib
+    from dataclasses import replace
+
+    from kg.rdf_map import _id, write_nquads
+
+    first = write_nquads(corpus, tmp_path / "a.nq")
+    changed_doc, other = corpus.documents[0].id, corpus.documents[1].id
+    st = next(s for s in corpus.statements if s.doc == changed_doc)
+    changed = replace(corpus, statements=[replace(s, text=s.text + " Changed.") if s is st else s
+                                          for s in corpus.statements])
+    fresh = write_nquads(changed, tmp_path / "fresh.nq")
+    # a character of another document's graph altered in the previous file...
+    data = bytearray((tmp_path / "a.nq").read_bytes())
+    at, n = first[_id(other)]["ranges"][0]
+    text = bytes(data[at:at + n])
+    data[at + text.index(b'"') + 1] = ord("#")  # the first literal's first character
+    (tmp_path / "a.nq").write_bytes(bytes(data))
+    altered = bytes(data[at:at + n])
+    # ...is not copied while the previous index's digest says otherwise: a broken file is not trusted
+    index = write_nquads(changed, tmp_path / "b.nq", (tmp_path / "a.nq", first))
+    assert (tmp_path / "b.nq").read_bytes() == (tmp_path / "fresh.nq").read_bytes()
+    # ...and is copied when the index agrees: every document graph but the changed one came from there
+    first[_id(other)]["digest"] = hashlib.sha256(altered).hexdigest()
+    index = write_nquads(changed, tmp_path / "c.nq", (tmp_path / "a.nq", first))
+    c = (tmp_path / "c.nq").read_bytes()
+    assert c != (tmp_path / "fresh.nq").read_bytes() and c.replace(altered, text) == (tmp_path / "fresh.nq").read_bytes()
+    assert {g for g in index if index[g]["digest"] != fresh[g]["digest"]} == {_id(other)}
+    assert index[_id(changed_doc)] == fresh[_id(changed_doc)] != first[_id(changed_doc)]
