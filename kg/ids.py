@@ -12,6 +12,15 @@ def digest(*parts: str) -> str:
     return h.hexdigest()
 
 
+def files_digest(h, paths):  # type: ignore[no-untyped-def]
+    """`h` (a hashlib object) updated with each file's name and content digest, and returned:
+    the digest of the code or data a result depends on. Raises OSError."""
+    for p in paths:
+        h.update(f"\0{p.name}\0".encode())
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h
+
+
 def stable_id(prefix: str, *parts: str, length: int = 16) -> str:
     """`prefix-<hex>` from the parts; the same parts give the same id on any machine."""
     return f"{prefix}-{digest(*parts)[:length]}"

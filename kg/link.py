@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import pickle
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import numpy as np
 import snowballstemmer
 from scipy import sparse
 
-from kg.ids import stable_id
+from kg.ids import files_digest, stable_id
 from kg.models import Assessment, Corpus, FollowUp, Recurrence, Statement, is_target
 from loaders.cues import HEDGES, STRONG_POSITIVE, judge
 
@@ -203,10 +204,8 @@ def link(corpus: Corpus, weights: Weights = Weights(), recurrences: bool = True,
 def _code_digest() -> str:
     """The code linking runs (this module, the cue lexicon, the records and their ids)."""
     root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256()
-    for f in (root / "kg" / "link.py", root / "loaders" / "cues.py", root / "kg" / "models.py", root / "kg" / "ids.py"):
-        h.update(f.read_bytes())
-    return h.hexdigest()
+    files = (root / "kg" / "link.py", root / "loaders" / "cues.py", root / "kg" / "models.py", root / "kg" / "ids.py")
+    return files_digest(hashlib.sha256(), files).hexdigest()
 
 
 def _area_key(stmts: list[Statement], lineage: dict[str, set[str]], refers: dict[str, str],
@@ -229,8 +228,7 @@ def _area_key(stmts: list[Statement], lineage: dict[str, set[str]], refers: dict
 def _cached_area(cache: Path, *args) -> list[FollowUp]:  # type: ignore[no-untyped-def]
     """`_link_area(*args)`, from `cache/links` when its inputs were linked before (written there
     atomically otherwise): a rebuild after one new document links one area, not every area."""
-    import os
-    import pickle
+    from kg.pipeline import cache_put
 
     where = cache / "links" / f"{_area_key(*args)}.pickle"
     try:
@@ -238,10 +236,7 @@ def _cached_area(cache: Path, *args) -> list[FollowUp]:  # type: ignore[no-untyp
     except (OSError, pickle.UnpicklingError, EOFError):
         pass
     out = _link_area(*args)
-    where.parent.mkdir(parents=True, exist_ok=True)
-    tmp = where.with_name(f".{where.stem}.{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps(out))
-    tmp.replace(where)
+    cache_put(where, out)
     return out
 
 

@@ -17,19 +17,10 @@ from importlib import resources
 from pathlib import Path
 
 from kg.errors import KGError, LoadError
+from kg.ids import files_digest
 from kg.models import Agency, BuildError, Corpus, Document, Statement, Theme
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _digest(h, paths: Iterable[Path]):  # type: ignore[no-untyped-def]
-    """`h` (a hashlib object) updated with each file's name and content digest; raises OSError."""
-    import hashlib
-
-    for p in paths:
-        h.update(f"\0{p.name}\0".encode())
-        h.update(hashlib.sha256(p.read_bytes()).digest())
-    return h
 
 
 def _extractor_version() -> str:
@@ -39,7 +30,7 @@ def _extractor_version() -> str:
 
     sources = [*(ROOT / "loaders").glob("*.py"), *(ROOT / "kg" / n for n in ("resolve.py", "models.py", "ids.py")),
                *(ROOT / "ontology").glob("*.ttl")]
-    return _digest(hashlib.sha256(), sorted(sources)).hexdigest()[:12]
+    return files_digest(hashlib.sha256(), sorted(sources)).hexdigest()[:12]
 
 
 EXTRACTOR_VERSION = _extractor_version()
@@ -111,10 +102,16 @@ def _cached(path: Path, cache: Path | None) -> Extracted | None:
 def _extract_and_cache(path: Path, cache: Path | None) -> Extracted:
     ex = extract_file(path)
     if (where := _cache_file(path, cache)) is not None:
-        tmp = where.with_name(f".{where.stem}.{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(ex))
-        tmp.replace(where)
+        cache_put(where, ex)
     return ex
+
+
+def cache_put(where: Path, value: object) -> None:
+    """Pickle `value` into the cache file `where` atomically: a reader sees all of it or none."""
+    where.parent.mkdir(parents=True, exist_ok=True)
+    tmp = where.with_name(f".{where.stem}.{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(value))
+    tmp.replace(where)
 
 
 def _reported(fn: Callable, path: Path, *args):  # type: ignore[no-untyped-def]
@@ -435,7 +432,7 @@ def build_key(files: list[Path], problems: list[BuildError], reviews: Path | Non
     own = sorted(p for pkg in ("kg", "loaders", "ontology", "queries", "viz") for p in (ROOT / pkg).rglob("*")
                  if p.is_file() and p.suffix in (".py", ".ttl", ".jsonld", ".rq", ".cypher", ".css", ".js", ".json"))
     try:
-        return _digest(h, [*own, *files, *([reviews] if reviews and reviews.exists() else [])]).hexdigest()
+        return files_digest(h, [*own, *files, *([reviews] if reviews and reviews.exists() else [])]).hexdigest()
     except OSError:
         return None
 

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from rdflib import RDF, RDFS, SKOS, XSD, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV
 
-from kg.ids import stable_id
+from kg.ids import files_digest, stable_id
 from kg.link import current, is_open
 from kg.models import Assessment, Corpus, Document, FollowUp, Span, Statement, is_target
 from kg.pg import assessment_id, finding_counts
@@ -461,10 +461,8 @@ def write_nquads(corpus: Corpus, path: str | os.PathLike,
 @functools.cache
 def _code_digest() -> str:
     """The code a document's graph is written by (its IRIs, terms and record types)."""
-    h = hashlib.sha256()
-    for name in ("rdf_map.py", "vocab.py", "ids.py", "models.py"):
-        h.update((Path(__file__).parent / name).read_bytes())
-    return h.hexdigest()
+    here = Path(__file__).parent
+    return files_digest(hashlib.sha256(), [here / n for n in ("rdf_map.py", "vocab.py", "ids.py", "models.py")]).hexdigest()
 
 
 def _source_key(d: Document, statements: list[Statement]) -> str:

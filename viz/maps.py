@@ -24,6 +24,7 @@ from html import escape
 from pathlib import Path
 from typing import Callable, Literal
 
+from kg.ids import files_digest
 from kg.models import Corpus
 from viz.common import (OPEN_STATUSES, RELATION_COLOURS, STATUS_COLOURS, STATUS_LABELS, STATUS_ORDER, Model,
                         build_model, script_json, slug)
@@ -384,10 +385,9 @@ def _code_digest() -> str:
     import scipy
 
     h = hashlib.sha256(f"{networkx.__version__} {numpy.__version__} {scipy.__version__}".encode())
-    for f in sorted([HERE / "maps.py", HERE / "layout.py", HERE / "common.py", *TEMPLATES.iterdir()]):
-        if f.is_file():
-            h.update(f.name.encode() + b"\0" + f.read_bytes())
-    return h.hexdigest()
+    files = sorted(f for f in [HERE / "maps.py", HERE / "layout.py", HERE / "common.py", *TEMPLATES.iterdir()]
+                   if f.is_file())
+    return files_digest(h, files).hexdigest()
 
 
 def _digest(model: Model, view: View, nodes: list[dict], edges: list[dict], layout: dict) -> str:
