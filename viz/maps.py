@@ -95,52 +95,20 @@ def to_vis(corpus: Corpus, view: View | str, as_of: str | None = None,
     return _place(*_unplaced(model, view))
 
 
-def _unplaced(model: Model, view: View) -> tuple[list[dict], list[dict], dict]:
-    """A view's nodes and edges before layout, and what the layout is computed from."""
-    rows = _in_view(model, view)
-    targets = {r["id"]: r for r in rows}
-    open_by_agency: Counter = Counter()
-    all_by_agency: Counter = Counter()
-    for r in rows:
-        for a in r["agencies"]:
-            open_by_agency[a] += r["status"] in OPEN_STATUSES
-            all_by_agency[a] += 1
-    hub_ids = sorted({a for r in rows for a in r["agencies"]})
-    nodes: list[dict] = []
-    edges: list[dict] = []
-    hub_size = {a: min(14 + 4 * open_by_agency[a] ** 0.5, 60) for a in hub_ids}
-    for a in hub_ids:
-        nodes.append({"id": "agency:" + a, "role": "agency", "agency": a, "label": model.agency_label(a),
-                      "shape": "dot", "size": round(hub_size[a], 1), "color": HUB_COLOUR,
-                      "font": {"size": 20, "strokeWidth": 5, "strokeColor": "#ffffff", "face": "system-ui, sans-serif"},
-                      "url": f"{SITE}/agency/{slug(a)}.html",
-                      "info": [["Agency", model.agency_label(a)], ["Type", model.agency_type(a)],
-                               ["Open findings here", str(open_by_agency[a])], ["All findings here", str(all_by_agency[a])]]})
-    satellites: dict[str, list[str]] = {}
-    evidence: dict[str, dict] = {}
-    for r in rows:
-        for a in r["agencies"]:
-            edges.append({"from": "agency:" + a, "to": r["id"], "label": "concerns", "role": "concerns"})
-        sats = []
-        for f in r["followups"]:
-            if f["reviewed"] == "rejected":
-                continue
-            e = f["evidence"]
-            edges.append({"from": e, "to": r["id"], "label": f["relation"], "role": "followup",
-                          "relation": f["relation"], "arrows": "to", "dashes": f["relation"] == "mentions",
-                          "color": RELATION_COLOURS.get(f["relation"], "#999"), "width": 1 + 2 * float(f["score"])})
-            if e in targets:
-                continue
-            sats.append(e)
-            ev = evidence.setdefault(e, {"id": e, "targets": [], "relations": [], "f": f})
-            ev["targets"].append(r["id"])
-            ev["relations"].append(f"{f['relation']} ({float(f['score']):.2f})")
-        satellites[r["id"]] = sats
-    for r in rows:
-        st = r["status"]
-        kind = r["kind"]
-        nodes.append({
-            "id": r["id"], "role": "target", "kind": kind, "status": st, "shape": "dot" if kind == "finding" else "triangle",
+@dataclass(frozen=True)
+class _Part:
+    """What one row brings to every view it is in, made once per build (`_part`)."""
+    node: dict         # the row's own node
+    edges: list[dict]  # 'concerns' from each of its agencies, then one per follow-up from its evidence
+    evidence: list[tuple[str, str, dict]]  # (evidence id, "relation (score)", its node: targets set per view)
+    digest: str        # of all three
+
+
+def _part(model: Model, r: dict) -> _Part:
+    if (done := model.parts.get(r["id"])) is not None:
+        return done
+    kind, st = r["kind"], r["status"]
+    node = {"id": r["id"], "role": "target", "kind": kind, "status": st, "shape": "dot" if kind == "finding" else "triangle",
             "size": 11, "color": STATUS_COLOURS[st], "url": f"{SITE}/finding/{slug(r['id'])}.html",
             "area": r["area"], "agencies": r["agencies"], "themes": r["themes"], "date": r["date"],
             "hist": model.history.get(r["id"], []),
@@ -149,25 +117,73 @@ def _unplaced(model: Model, view: View) -> tuple[list[dict], list[dict], dict]:
                      ["Status", STATUS_LABELS[st]], ["Confidence", f"{r['confidence']:.2f}"],
                      ["Agencies", "; ".join(r["agency_labels"]) or "none named"],
                      ["Themes", "; ".join(model.theme_label(t) for t in r["themes"]) or "none"],
-                     ["", "Click to open the trace"]]})
-    for e, ev in evidence.items():
-        s = model.stmts[e]
-        nodes.append({"id": e, "role": "evidence", "kind": s.kind, "shape": "square" if s.kind == "action" else "diamond",
-                      "size": 6, "color": EVIDENCE_COLOURS.get(s.kind, "#6baed6"), "date": s.date,
-                      "targets": ev["targets"], "url": f"{SITE}/document/{slug(s.doc)}.html#{slug(e)}",
-                      "info": [["Kind", s.kind], ["Quote", s.span.quote], ["Document", _doc_info(model, s.doc)],
-                               ["Date", s.date or "?"], ["Relation", "; ".join(ev["relations"])]]})
-    ids = set(targets)
-    for rc in (rc for t in sorted(ids) for rc in model.recurrences.get(t, ())):
-        if rc.b in ids:
-            edges.append({"from": rc.a, "to": rc.b, "label": "recurs", "role": "recurs", "dashes": True,
-                          "color": "#7b3294"})
+                     ["", "Click to open the trace"]]}
+    edges = [{"from": "agency:" + a, "to": r["id"], "label": "concerns", "role": "concerns"} for a in r["agencies"]]
+    evidence = []
+    for f in r["followups"]:
+        if f["reviewed"] == "rejected":
+            continue
+        e, s = f["evidence"], model.stmts[f["evidence"]]
+        edges.append({"from": e, "to": r["id"], "label": f["relation"], "role": "followup",
+                      "relation": f["relation"], "arrows": "to", "dashes": f["relation"] == "mentions",
+                      "color": RELATION_COLOURS.get(f["relation"], "#999"), "width": 1 + 2 * float(f["score"])})
+        evidence.append((e, f"{f['relation']} ({float(f['score']):.2f})", {
+            "id": e, "role": "evidence", "kind": s.kind, "shape": "square" if s.kind == "action" else "diamond",
+            "size": 6, "color": EVIDENCE_COLOURS.get(s.kind, "#6baed6"), "date": s.date,
+            "targets": None, "url": f"{SITE}/document/{slug(s.doc)}.html#{slug(e)}",
+            "info": [["Kind", s.kind], ["Quote", s.span.quote], ["Document", _doc_info(model, s.doc)],
+                     ["Date", s.date or "?"]]}))
+    digest = hashlib.sha256(script_json([node, edges, evidence]).encode()).hexdigest()
+    model.parts[r["id"]] = part = _Part(node, edges, evidence, digest)
+    return part
+
+
+def _recurs(model: Model, rows: list[dict]) -> list[dict]:
+    """'recurs' edges between the rows of a view."""
+    ids = {r["id"] for r in rows}
+    return [{"from": rc.a, "to": rc.b, "label": "recurs", "role": "recurs", "dashes": True, "color": "#7b3294"}
+            for t in sorted(ids) for rc in model.recurrences.get(t, ()) if rc.b in ids]
+
+
+def _unplaced(model: Model, view: View) -> tuple[list[dict], list[dict], dict]:
+    """A view's nodes and edges before layout, and what the layout is computed from: its rows'
+    parts (`_part`, copied: the layout adds positions and the view edge ids), with the agencies
+    as hubs and each piece of evidence as one node for all the rows it follows up."""
+    rows = _in_view(model, view)
+    parts = [_part(model, r) for r in rows]
+    targets = {r["id"] for r in rows}
+    open_by_agency: Counter = Counter()
+    all_by_agency: Counter = Counter()
     area_of: dict[str, Counter] = defaultdict(Counter)  # a hub sits with the area most of its findings are in
     for r in rows:
         for a in r["agencies"]:
+            open_by_agency[a] += r["status"] in OPEN_STATUSES
+            all_by_agency[a] += 1
             area_of[a][r["area"] or ""] += 1
-    for i, e in enumerate(edges):
-        e["id"] = f"e{i}"
+    hub_ids = sorted(all_by_agency)
+    hub_size = {a: min(14 + 4 * open_by_agency[a] ** 0.5, 60) for a in hub_ids}
+    nodes: list[dict] = [
+        {"id": "agency:" + a, "role": "agency", "agency": a, "label": model.agency_label(a),
+         "shape": "dot", "size": round(hub_size[a], 1), "color": HUB_COLOUR,
+         "font": {"size": 20, "strokeWidth": 5, "strokeColor": "#ffffff", "face": "system-ui, sans-serif"},
+         "url": f"{SITE}/agency/{slug(a)}.html",
+         "info": [["Agency", model.agency_label(a)], ["Type", model.agency_type(a)],
+                  ["Open findings here", str(open_by_agency[a])], ["All findings here", str(all_by_agency[a])]]}
+        for a in hub_ids]
+    nodes += [dict(p.node) for p in parts]
+    satellites: dict[str, list[str]] = {}
+    evidence: dict[str, dict] = {}
+    relations: dict[str, list[str]] = defaultdict(list)
+    for r, p in zip(rows, parts):
+        satellites[r["id"]] = [e for e, _, _ in p.evidence if e not in targets]
+        for e, relation, node in p.evidence:
+            if e not in targets:
+                evidence.setdefault(e, {**node, "targets": []})["targets"].append(r["id"])
+                relations[e].append(relation)
+    for e, ev in evidence.items():
+        ev["info"] = [*ev["info"], ["Relation", "; ".join(relations[e])]]
+    nodes += evidence.values()
+    edges = [dict(e, id=f"e{i}") for i, e in enumerate([e for p in parts for e in p.edges] + _recurs(model, rows))]
     layout = {"hubs": {"agency:" + a: open_by_agency[a] for a in hub_ids},
               "targets": {r["id"]: tuple("agency:" + a for a in r["agencies"]) for r in rows},
               "satellites": satellites, "hub_radius": {"agency:" + a: hub_size[a] for a in hub_ids},
@@ -240,16 +256,11 @@ def _records(model: Model) -> list[dict]:
              "status": r["status"], "hist": model.history.get(r["id"], [])} for r in model.rows]
 
 
-def _options(model: Model, view: View, nodes: list[dict]) -> dict:
-    targets = [n for n in nodes if n.get("role") == "target"]
-    if view.kind == "national":
-        areas = sorted({r["area"] for r in model.rows if r["area"]})
-        agencies = sorted({a for r in model.rows for a in r["agencies"]})
-        themes = sorted({t for r in model.rows for t in r["themes"]})
-    else:
-        areas = sorted({n["area"] for n in targets if n["area"]})
-        agencies = sorted({a for n in targets for a in n["agencies"]})
-        themes = sorted({t for n in targets for t in n["themes"]})
+def _options(model: Model, view: View) -> dict:
+    rows = _in_view(model, view)
+    areas = sorted({r["area"] for r in rows if r["area"]})
+    agencies = sorted({a for r in rows for a in r["agencies"]})
+    themes = sorted({t for r in rows for t in r["themes"]})
     return {"area": [[a, model.area_label(a)] for a in areas],
             "agency": [[a, model.agency_label(a)] for a in agencies],
             "theme": [[t, model.theme_label(t)] for t in themes]}
@@ -272,7 +283,7 @@ def render(model: Model, view: View) -> str:
 def _page(model: Model, view: View, nodes: list[dict], edges: list[dict]) -> str:
     data = {"view": {"kind": view.kind, "id": view.id}, "asOf": model.as_of, "nodes": nodes, "edges": edges,
             "statuses": [[s, STATUS_LABELS[s], STATUS_COLOURS[s]] for s in STATUS_ORDER],
-            "options": _options(model, view, nodes), "site": SITE}
+            "options": _options(model, view), "site": SITE}
     if view.kind == "national":
         data["records"] = _records(model)
     legend = "".join(f'<label class="st"><input type="checkbox" name="status" value="{s}" checked>'
@@ -314,9 +325,9 @@ def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
     """Write maps/index.html and one page per view into `out_dir` (put it at ``out/maps`` beside
     ``out/site`` so finding links resolve).  Returns the pages written.
 
-    `previous`: the maps folder of an earlier build. A page whose view digest (`_digest`: all
-    the page shows before layout, what the layout is computed from, and the drawing code) is
-    the one recorded there in PAGES is linked from there instead of being laid out again.
+    `previous`: the maps folder of an earlier build. A page whose view digest (`_digest`: its
+    rows' parts, hubs, recurrences, title and filters, and the drawing code) is the one recorded
+    there in PAGES is linked from there, without its nodes being built or laid out again.
     With `workers` > 1 (and fork available) the views are shared among forked worker processes,
     which inherit the model; `meanwhile`, if given, runs in this process while they work."""
     from kg.pipeline import fork_context, worker_pool
@@ -390,11 +401,16 @@ def _code_digest() -> str:
     return files_digest(h, files).hexdigest()
 
 
-def _digest(model: Model, view: View, nodes: list[dict], edges: list[dict], layout: dict) -> str:
-    """What a view's page is made from, positions aside; the layout is a function of `layout`."""
+def _digest(model: Model, view: View) -> str:
+    """What a view's page is made from, positions aside (the layout is computed from these too):
+    the digests of its rows' parts, its hubs' names and types, the recurrences among its rows,
+    its title, filters and date, and the drawing code."""
+    rows = _in_view(model, view)
+    hubs = sorted({a for r in rows for a in r["agencies"]})
     h = hashlib.sha256(_code_digest().encode())
-    h.update(script_json([_title(model, view), model.as_of, _options(model, view, nodes), nodes, edges,
-                          layout]).encode())
+    h.update(script_json([_title(model, view), model.as_of, _options(model, view),
+                          [[a, model.agency_label(a), model.agency_type(a)] for a in hubs],
+                          [_part(model, r).digest for r in rows], _recurs(model, rows)]).encode())
     return h.hexdigest()
 
 
@@ -407,13 +423,12 @@ def _write_view(model: Model, out: Path, v: View,
     if v.kind == "national":
         page.write_text(render(model, v), encoding="utf-8")
         return page, None
-    nodes, edges, layout = _unplaced(model, v)
-    digest = _digest(model, v, nodes, edges, layout)
+    digest = _digest(model, v)
     if before is not None and before[1].get(v.file) == digest:
         with contextlib.suppress(OSError):  # a page gone or not linkable is drawn again
             os.link(before[0] / v.file, page)  # the build folders are siblings: one file system
             return page, digest
-    page.write_text(_page(model, v, *_place(nodes, edges, layout)), encoding="utf-8")
+    page.write_text(render(model, v), encoding="utf-8")
     return page, digest
 
 
