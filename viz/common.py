@@ -49,7 +49,7 @@ class Model:
     followups: dict[str, FollowUp] = field(default_factory=dict)
     by_view: dict[tuple[str, str], list[dict]] = field(default_factory=dict, repr=False)  # (kind, id) -> rows
     recurrences: dict[str, list[Recurrence]] = field(default_factory=dict, repr=False)  # statement -> its recurrences
-    parts: dict[str, object] = field(default_factory=dict, repr=False)  # row id -> what it brings to a map (viz.maps._part)
+    part_digests: dict[str, str] = field(default_factory=dict, repr=False)  # row id -> viz.maps._part_digest
 
     def in_view(self, kind: str, id: str | None) -> list[dict]:
         """Rows of an area, agency or theme view (indexed in one pass on first use)."""

@@ -97,16 +97,24 @@ def to_vis(corpus: Corpus, view: View | str, as_of: str | None = None,
 
 @dataclass(frozen=True)
 class _Part:
-    """What one row brings to every view it is in, made once per build (`_part`)."""
+    """What one row brings to every view it is in."""
     node: dict         # the row's own node
     edges: list[dict]  # 'concerns' from each of its agencies, then one per follow-up from its evidence
     evidence: list[tuple[str, str, dict]]  # (evidence id, "relation (score)", its node: targets set per view)
-    digest: str        # of all three
+
+    def digest(self) -> str:
+        return hashlib.sha256(script_json([self.node, self.edges, self.evidence]).encode()).hexdigest()
+
+
+def _part_digest(model: Model, r: dict) -> str:
+    """The digest of a row's part, made once per build (the parts themselves are not kept:
+    nationally they would hold 0.2 GB through the drawing)."""
+    if (done := model.part_digests.get(r["id"])) is None:
+        done = model.part_digests[r["id"]] = _part(model, r).digest()
+    return done
 
 
 def _part(model: Model, r: dict) -> _Part:
-    if (done := model.parts.get(r["id"])) is not None:
-        return done
     kind, st = r["kind"], r["status"]
     node = {"id": r["id"], "role": "target", "kind": kind, "status": st, "shape": "dot" if kind == "finding" else "triangle",
             "size": 11, "color": STATUS_COLOURS[st], "url": f"{SITE}/finding/{slug(r['id'])}.html",
@@ -133,9 +141,7 @@ def _part(model: Model, r: dict) -> _Part:
             "targets": None, "url": f"{SITE}/document/{slug(s.doc)}.html#{slug(e)}",
             "info": [["Kind", s.kind], ["Quote", s.span.quote], ["Document", _doc_info(model, s.doc)],
                      ["Date", s.date or "?"]]}))
-    digest = hashlib.sha256(script_json([node, edges, evidence]).encode()).hexdigest()
-    model.parts[r["id"]] = part = _Part(node, edges, evidence, digest)
-    return part
+    return _Part(node, edges, evidence)
 
 
 def _recurs(model: Model, rows: list[dict]) -> list[dict]:
@@ -147,8 +153,8 @@ def _recurs(model: Model, rows: list[dict]) -> list[dict]:
 
 def _unplaced(model: Model, view: View) -> tuple[list[dict], list[dict], dict]:
     """A view's nodes and edges before layout, and what the layout is computed from: its rows'
-    parts (`_part`, copied: the layout adds positions and the view edge ids), with the agencies
-    as hubs and each piece of evidence as one node for all the rows it follows up."""
+    parts (`_part`), with the agencies as hubs and each piece of evidence as one node for all
+    the rows it follows up."""
     rows = _in_view(model, view)
     parts = [_part(model, r) for r in rows]
     targets = {r["id"] for r in rows}
@@ -170,7 +176,7 @@ def _unplaced(model: Model, view: View) -> tuple[list[dict], list[dict], dict]:
          "info": [["Agency", model.agency_label(a)], ["Type", model.agency_type(a)],
                   ["Open findings here", str(open_by_agency[a])], ["All findings here", str(all_by_agency[a])]]}
         for a in hub_ids]
-    nodes += [dict(p.node) for p in parts]
+    nodes += [p.node for p in parts]
     satellites: dict[str, list[str]] = {}
     evidence: dict[str, dict] = {}
     relations: dict[str, list[str]] = defaultdict(list)
@@ -183,7 +189,9 @@ def _unplaced(model: Model, view: View) -> tuple[list[dict], list[dict], dict]:
     for e, ev in evidence.items():
         ev["info"] = [*ev["info"], ["Relation", "; ".join(relations[e])]]
     nodes += evidence.values()
-    edges = [dict(e, id=f"e{i}") for i, e in enumerate([e for p in parts for e in p.edges] + _recurs(model, rows))]
+    edges = [e for p in parts for e in p.edges] + _recurs(model, rows)
+    for i, e in enumerate(edges):
+        e["id"] = f"e{i}"
     layout = {"hubs": {"agency:" + a: open_by_agency[a] for a in hub_ids},
               "targets": {r["id"]: tuple("agency:" + a for a in r["agencies"]) for r in rows},
               "satellites": satellites, "hub_radius": {"agency:" + a: hub_size[a] for a in hub_ids},
@@ -410,7 +418,7 @@ def _digest(model: Model, view: View) -> str:
     h = hashlib.sha256(_code_digest().encode())
     h.update(script_json([_title(model, view), model.as_of, _options(model, view),
                           [[a, model.agency_label(a), model.agency_type(a)] for a in hubs],
-                          [_part(model, r).digest for r in rows], _recurs(model, rows)]).encode())
+                          [_part_digest(model, r) for r in rows], _recurs(model, rows)]).encode())
     return h.hexdigest()
 
 
