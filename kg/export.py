@@ -218,13 +218,14 @@ class Clock:
 
 def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = True, site: bool = True,
               validate: bool = True, progress: Callable[[str, int, int], None] | None = None,
-              previous: Path | None = None) -> None:
+              previous: Path | None = None, pending: Callable[[], object] | None = None) -> None:
     """Everything a build writes, into `out` (a fresh folder; `previous`: the build it will
     replace, whose RDF store and unchanged map pages are reused). SHACL runs in another process
-    meanwhile; a violation is reported (errors.jsonl, stage "validate") without losing the build."""
+    meanwhile; a violation is reported (errors.jsonl, stage "validate") without losing the build.
+    `pending`: called once the tables are written and before anything that shows the corpus's
+    recurrences (`kg.pipeline.start_link_and_assess`, which may still be finding them)."""
     out.mkdir(parents=True, exist_ok=True)
     clock = Clock()
-    checking = start_validation(corpus) if graph and validate else None
     write_jsonl(out / "documents.jsonl", document_rows(corpus))
     rows = finding_rows(corpus)  # made once: the exports, the maps and the site all show these
     write_jsonl(out / "findings.jsonl", rows)
@@ -233,6 +234,10 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     for doc_id, text in sorted(texts.items()):
         (out / "texts" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
     clock.lap("exports")
+    if pending is not None:
+        pending()
+        clock.lap("waiting for the recurrences")
+    checking = start_validation(corpus) if graph and validate else None
     report: dict[str, object] = {}
     drawing: list[Future] = []
 

@@ -319,9 +319,18 @@ PARALLEL_LINK_MIN = 20_000  # statements: below this, forking costs more than it
 
 def link_and_assess(corpus: Corpus, reviews: Path | None = None, workers: int = 1,
                     cache: Path | None = None) -> Corpus:
-    """Follow-ups, recurrences, reviews applied, statuses. With `workers` > 1 and a big corpus,
-    the recurrences are found in a forked process while this one links each area and judges
-    the statuses. `cache`: a folder where each area's links are kept (`kg.link.link`)."""
+    """Follow-ups, recurrences, reviews applied, statuses. `cache`: a folder where each area's
+    links are kept (`kg.link.link`)."""
+    start_link_and_assess(corpus, reviews, workers, cache)()
+    return corpus
+
+
+def start_link_and_assess(corpus: Corpus, reviews: Path | None = None, workers: int = 1,
+                          cache: Path | None = None) -> Callable[[], Corpus]:
+    """`link_and_assess`, except that with `workers` > 1 and a big corpus the recurrences are
+    found in a forked process, which may still be at work on return: call the function
+    returned to have them in `corpus` (the follow-ups and statuses are there already, so work
+    that does not need the recurrences can go on meanwhile)."""
     from kg import link, review
 
     background = forked(link.recur, corpus) if workers > 1 and len(corpus.statements) >= PARALLEL_LINK_MIN else None
@@ -331,9 +340,12 @@ def link_and_assess(corpus: Corpus, reviews: Path | None = None, workers: int = 
     corpus.assessments = link.assess(corpus)
     corpus.assessments, unknown_status = review.apply_to_status(corpus, decisions)
     corpus.errors += [BuildError(str(reviews.name if reviews else "reviews"), msg, "review") for msg in unknown + unknown_status]
-    if background is not None:
-        corpus.recurrences = background.result()
-    return corpus
+
+    def finish() -> Corpus:
+        if background is not None:
+            corpus.recurrences = background.result()
+        return corpus
+    return finish
 
 
 def extract_corpus(paths: Iterable[str | Path] | None = None, workers: int | None = None,
@@ -346,10 +358,17 @@ def extract_corpus(paths: Iterable[str | Path] | None = None, workers: int | Non
 def corpus_of(files: list[Path], errors: list[BuildError], workers: int | None = None, cache: Path | None = None,
               progress: Progress | None = None, reviews: Path | None = None) -> tuple[Corpus, dict[str, str]]:
     """`extract_corpus` of files already discovered (`errors`: what discovery reported)."""
+    corpus, texts, finish = _start_corpus(files, errors, workers, cache, progress, reviews)
+    return finish(), texts
+
+
+def _start_corpus(files: list[Path], errors: list[BuildError], workers: int | None, cache: Path | None,
+                  progress: Progress | None, reviews: Path | None) -> tuple[Corpus, dict[str, str], Callable[[], Corpus]]:
+    """`corpus_of`, with the recurrences perhaps still being found (`start_link_and_assess`)."""
     extracted, more = extract_all(files, workers, cache, progress)
     corpus = assemble(extracted, errors + more)
-    link_and_assess(corpus, reviews, workers if workers is not None else default_workers(), cache)
-    return corpus, {e.document.id: e.text for e in extracted}
+    finish = start_link_and_assess(corpus, reviews, workers if workers is not None else default_workers(), cache)
+    return corpus, {e.document.id: e.text for e in extracted}, finish
 
 
 @dataclass
@@ -390,12 +409,12 @@ def build(paths: Iterable[str | Path] | None, out: str | Path, workers: int | No
         with open(out / "corpus.pickle", "rb") as fh:
             return BuildResult(pickle.load(fh), out, reused=True)
     with fewer_collections():
-        corpus, texts = corpus_of(files, problems, workers, cache, progress, reviews)
+        corpus, texts, finish = _start_corpus(files, problems, workers, cache, progress, reviews)
         _remove_stale(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-building-{os.getpid()}-", dir=out.parent))
         try:
             export.write_all(corpus, texts, tmp, graph=graph, site=site, validate=validate, progress=progress,
-                             previous=None if force or not out.is_dir() else out)
+                             previous=None if force or not out.is_dir() else out, pending=finish)
             if key:
                 (tmp / "build-key").write_text(key + "\n", encoding="utf-8")
             _swap(tmp, out)
@@ -448,7 +467,10 @@ def _built_with(out: Path) -> str | None:
 
 
 def _remove_stale(out: Path) -> None:
-    """Temporary folders left by builds that were killed (their process is gone)."""
+    """Temporary folders left by builds that were killed (their process is gone), and what is
+    left of the builds replaced earlier (`_swap`)."""
+    for old in out.parent.glob(f".{out.name}-previous*"):
+        shutil.rmtree(old, ignore_errors=True)
     for tmp in out.parent.glob(f".{out.name}-building-*"):
         pid = tmp.name[len(f".{out.name}-building-"):].split("-", 1)[0]
         if not pid.isdigit() or not _alive(int(pid)):
@@ -466,9 +488,22 @@ def _alive(pid: int) -> bool:
 
 
 def _swap(new: Path, out: Path) -> None:
-    old = out.parent / f".{out.name}-previous"
+    """`new` becomes `out`; the build it replaces is deleted by a process of its own, which
+    may outlive this one (nationally 56,000 files: 10 s); whatever it leaves is
+    removed by the next build (`_remove_stale`)."""
+    import subprocess
+    import sys
+
+    old = out.parent / f".{out.name}-previous-{os.getpid()}"
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():
         out.rename(old)
     new.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    _deleting[:] = [p for p in _deleting if p.poll() is None]  # reaps those that are done
+    if old.exists():
+        remove = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
+        _deleting.append(subprocess.Popen([sys.executable, "-c", remove, str(old)], stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+
+
+_deleting: list = []  # the processes deleting replaced builds (`_swap`)

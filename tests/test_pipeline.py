@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import ROOT, file_digests, make_pdf
+from kg import pipeline
 from kg.cli import app
 from kg.pipeline import sample_corpus
 
@@ -102,11 +103,15 @@ def test_nothing_buildable_exits_2(tmp_path):
     assert _build(tmp_path / "empty.txt", "--out", tmp_path / "out").exit_code == 2
 
 
-def test_rebuild_is_identical(sample_build, tmp_path):
+def test_rebuild_is_identical(sample_build, tmp_path, monkeypatch):
+    """Also when, as on a big corpus, the recurrences are found in a forked process while the
+    tables are written: the graph has them (the samples have some), as in a one-process build."""
     out, _ = sample_build
+    assert "#Recurrence>" in (out / "graph.nq").read_text(encoding="utf-8")
+    monkeypatch.setattr(pipeline, "PARALLEL_LINK_MIN", 0)
     again = tmp_path / "again"
     assert runner.invoke(app, ["build", "--out", str(again), "--workers", "2", "--no-site"]).exit_code == 0
-    for name in ("documents.jsonl", "findings.jsonl", "tracker.csv"):
+    for name in ("documents.jsonl", "findings.jsonl", "tracker.csv", "graph.nq"):
         assert (out / name).read_bytes() == (again / name).read_bytes(), name
 
 

@@ -260,3 +260,19 @@ def test_load_keeps_every_quote_exact_on_damaged_text(parts, name):
         assert s.doc == doc.id
     for r in doc.references:
         assert text[r.span.start:r.span.end] == r.span.quote
+
+
+def test_the_build_replaced_is_deleted_and_what_is_left_of_it_goes_next_time(tmp_path):
+    """A rebuild swaps its output in and has the build it replaced deleted by a process of its
+    own; a folder that such a process left (it was killed) is removed by the next build."""
+    out = tmp_path / "out"
+    assert build(None, out, workers=1, site=False).exit_code == 0
+    assert build(None, out, workers=1, site=False, force=True).exit_code == 0
+    deadline = time.monotonic() + 60
+    while list(tmp_path.glob(".out-previous*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(tmp_path.glob(".out-previous*")) and (out / "findings.jsonl").read_bytes()
+    (tmp_path / ".out-previous-1").mkdir()
+    (tmp_path / ".out-previous-1" / "findings.jsonl").write_text("{}\n")
+    assert build(None, out, workers=1, site=False, force=True).exit_code == 0
+    assert not (tmp_path / ".out-previous-1").exists()
