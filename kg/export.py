@@ -216,12 +216,22 @@ class Clock:
         self._last = now
 
 
+def _write_maps(corpus: Corpus, out: Path, rows: list[dict], previous: Path | None) -> None:
+    from viz.common import build_model
+    from viz.maps import write_maps
+
+    write_maps(corpus, out / "maps", model=build_model(corpus, None, rows),
+               previous=previous / "maps" if previous is not None else None)
+
+
 def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = True, site: bool = True,
               validate: bool = True, progress: Callable[[str, int, int], None] | None = None,
               previous: Path | None = None, pending: Callable[[], object] | None = None) -> None:
     """Everything a build writes, into `out` (a fresh folder; `previous`: the build it will
     replace, whose RDF store and unchanged map pages are reused). SHACL runs in another process
     meanwhile; a violation is reported (errors.jsonl, stage "validate") without losing the build.
+    The maps are drawn in another process too, while this one loads the RDF store and then
+    writes the site.
     `pending`: called once the tables are written and before anything that shows the corpus's
     recurrences (`kg.pipeline.start_link_and_assess`, which may still be finding them)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -242,26 +252,31 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     drawing: list[Future] = []
 
     def draw() -> None:
-        """The maps and site, in one forked process. It starts once the property graph is
-        loaded: its copy-on-write share of the corpus (0.75 GB nationally) then no longer adds
-        to the property graph's peak (0.8 GB), and it overlaps Oxigraph's load instead."""
-        import viz
+        """The maps, in a forked process. It starts once the property graph is loaded: its
+        copy-on-write share of the corpus (0.75 GB nationally) then no longer adds to the
+        property graph's peak (0.8 GB), and it overlaps Oxigraph's load instead."""
         from kg.pipeline import forked
 
-        drawing.append(forked(viz.write, corpus, texts, out, None, rows, 1, previous))
+        drawing.append(forked(_write_maps, corpus, out, rows, previous))
 
-    if graph:
-        try:
+    try:
+        if graph:
             report = write_graphs(corpus, out, progress=progress, then=draw if site else None, previous=previous)
-        except BaseException:
-            wait(drawing)  # let it finish before the caller removes the folder it writes in
-            raise
-        clock.lap("graphs")
-    elif site:
-        draw()
+            clock.lap("graphs")
+        elif site:
+            draw()
+        if site:  # here, while the maps are drawn
+            from viz.common import build_model
+            from viz.site import write_site
+
+            write_site(corpus, texts, out / "site", model=build_model(corpus, None, rows))
+            clock.lap("site")
+    except BaseException:
+        wait(drawing)  # let it finish before the caller removes the folder it writes in
+        raise
     if drawing:
         drawing[0].result()
-        clock.lap("maps and site (the rest)")
+        clock.lap("maps (the rest)")
     if checking:
         future, what = checking
         problems = future.result()
