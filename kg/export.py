@@ -216,14 +216,6 @@ class Clock:
         self._last = now
 
 
-def _write_maps(corpus: Corpus, out: Path, rows: list[dict], previous: Path | None) -> None:
-    from viz.common import build_model
-    from viz.maps import write_maps
-
-    write_maps(corpus, out / "maps", model=build_model(corpus, None, rows),
-               previous=previous / "maps" if previous is not None else None)
-
-
 def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = True, site: bool = True,
               validate: bool = True, progress: Callable[[str, int, int], None] | None = None,
               previous: Path | None = None, pending: Callable[[], object] | None = None) -> None:
@@ -250,14 +242,22 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     checking = start_validation(corpus) if graph and validate else None
     report: dict[str, object] = {}
     drawing: list[Future] = []
+    model = None  # what the maps and the site are drawn from (viz.common.Model), made once in draw()
 
     def draw() -> None:
         """The maps, in a forked process. It starts once the property graph is loaded: its
         copy-on-write share of the corpus (0.75 GB nationally) then no longer adds to the
         property graph's peak (0.8 GB), and it overlaps Oxigraph's load instead."""
-        from kg.pipeline import forked
+        from functools import partial
 
-        drawing.append(forked(_write_maps, corpus, out, rows, previous))
+        from kg.pipeline import forked
+        from viz.common import build_model
+        from viz.maps import write_maps
+
+        nonlocal model
+        model = build_model(corpus, None, rows)
+        drawing.append(forked(partial(write_maps, model=model, previous=previous / "maps" if previous else None),
+                              corpus, out / "maps"))
 
     try:
         if graph:
@@ -266,10 +266,9 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
         elif site:
             draw()
         if site:  # here, while the maps are drawn
-            from viz.common import build_model
             from viz.site import write_site
 
-            write_site(corpus, texts, out / "site", model=build_model(corpus, None, rows))
+            write_site(corpus, texts, out / "site", model=model)
             clock.lap("site")
     except BaseException:
         wait(drawing)  # let it finish before the caller removes the folder it writes in
