@@ -250,11 +250,10 @@ class FalkorEngine:
         from kg.falkor_bulk import payload, send
         from kg.pg import to_property_graph
 
-        # the nodes and relationships (450 MB nationally) are let go once encoded, before sending
-        node_tokens, rel_tokens = payload(*to_property_graph(corpus))
+        tokens = payload(*to_property_graph(corpus))  # encoded as sent, each group let go once encoded
         self.db.connection.delete(self.graph.name)
         try:
-            made = send(self.db.connection.execute_command, self.graph.name, node_tokens, rel_tokens)
+            made = send(self.db.connection.execute_command, self.graph.name, tokens)
         except Exception as e:
             raise StoreError(f"FalkorDB bulk load failed: {e}") from e
         if progress:

@@ -129,9 +129,17 @@ def _canonical(e: FalkorEngine):
             sorted(repr((a, t, b, norm(p))) for a, t, b, p in rels))
 
 
-@pytest.mark.parametrize("which", ["hand-made", "samples"])
-def test_the_bulk_load_makes_the_graph_the_cypher_load_makes(which, samples, tmp_path):
+@pytest.mark.parametrize("which", ["hand-made", "samples", "samples in many calls"])
+def test_the_bulk_load_makes_the_graph_the_cypher_load_makes(which, samples, tmp_path, monkeypatch):
+    import kg.falkor_bulk as fb
+
     corpus = small_corpus() if which == "hand-made" else samples[0]
+    calls = []
+    if which == "samples in many calls":  # tokens of a few rows, calls of a few tokens
+        monkeypatch.setattr(fb, "TOKEN_BYTES", 2_000)
+        monkeypatch.setattr(fb, "CALL_BYTES", 8_000)
+        send = fb.send
+        monkeypatch.setattr(fb, "send", lambda execute, *a: send(lambda *c: calls.append(c[2]) or execute(*c), *a))
     graphs = []
     for how in ("load", "bulk_load"):
         with FalkorEngine.open(tmp_path / how) as e:
@@ -142,6 +150,8 @@ def test_the_bulk_load_makes_the_graph_the_cypher_load_makes(which, samples, tmp
     (cypher, n1, _), (bulk, n2, made) = graphs
     assert n1 == n2 == (made["nodes"], made["relationships"]) and n1[0] > 30
     assert bulk == cypher
+    if calls:
+        assert len(calls) > 20 and calls[0] == b"BEGIN" and b"BEGIN" not in calls[1:]
 
 
 def test_the_bulk_encoding_keeps_every_value_as_it_is():
