@@ -399,11 +399,11 @@ def _digests(folder: Path) -> dict[str, str]:
 @functools.cache
 def _code_digest() -> str:
     """The drawing code, its page templates and the libraries the layout runs on."""
-    import networkx
+    import igraph
     import numpy
     import scipy
 
-    h = hashlib.sha256(f"{networkx.__version__} {numpy.__version__} {scipy.__version__}".encode())
+    h = hashlib.sha256(f"{igraph.__version__} {numpy.__version__} {scipy.__version__}".encode())
     files = sorted(f for f in [HERE / "maps.py", HERE / "layout.py", HERE / "common.py", *TEMPLATES.iterdir()]
                    if f.is_file())
     return files_digest(h, files).hexdigest()
