@@ -211,3 +211,16 @@ def test_a_redraw_reuses_exactly_the_pages_whose_view_is_unchanged(samples, samp
         (tmp_path / "pages.json").rename(sample_out / "maps" / maps.PAGES)
     assert file_digests(tmp_path / "unrecorded" / "maps") == file_digests(tmp_path / "fresh" / "maps")
     assert not any(os.path.samefile(tmp_path / "unrecorded" / "maps" / p, sample_out / "maps" / p) for p in pages)
+
+
+def test_a_parts_digest_depends_on_its_data_not_on_which_of_its_strings_are_one_object():
+    """Page reuse compares parts' digests across builds, whose equal strings may or may not be
+    the same object (read from a pickle, or made afresh)."""
+    from viz.maps import _Part
+
+    one = "".join(["haringey"] * 3)
+    shared = _Part({"id": "x", "area": one, "agencies": [one]}, [], [])
+    apart = _Part({"id": "x", "area": "".join(["haringey"] * 3), "agencies": ["".join(["haringey"] * 3)]}, [], [])
+    assert shared.node["area"] is shared.node["agencies"][0] and apart.node["area"] is not apart.node["agencies"][0]
+    assert shared.digest() == apart.digest()
+    assert shared.digest() != _Part({"id": "x", "area": one, "agencies": []}, [], []).digest()
