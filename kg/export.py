@@ -149,7 +149,7 @@ def write_graphs(corpus: Corpus, out: Path, progress: Callable[[str, int, int], 
 
     def load_rdf() -> int:
         store = rdf.RDFStore.build(out / "rdf", nquads_file=out / "graph.nq", index=index,
-                                   previous=(previous / "rdf", before) if before else None)
+                                   previous=(previous / "rdf", before, previous / "graph.nq") if before else None)
         try:
             report["rdf"] = (f"the previous store with {store.updated[0]} of {store.updated[1]} graphs replaced"
                              if store.updated else "loaded in full")
