@@ -349,9 +349,8 @@ class RDFStore:
         N-Quads file, the new store starts as a copy of the previous one (hard links to its
         immutable files, as a RocksDB checkpoint: the previous store is only read) and just the
         graphs whose digest changed are updated (`replace_graphs`); the dataset is the same as a
-        full load's. Where the
-        previous store cannot be read, the file is loaded in full. `updated` tells which
-        happened: (graphs replaced, graphs in all), or None for a full load."""
+        full load's. Where the previous store cannot be read, the file is loaded in full.
+        `updated` tells which happened: (graphs replaced, graphs in all), or None for a full load."""
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.", dir=p.parent))
@@ -427,11 +426,12 @@ class RDFStore:
         are; a graph the index does not have is removed), then compact the store as `load` does.
 
         Given `before`, the N-Quads file and index the store was loaded from, a graph is changed
-        line by line (if its previous lines still have the SHA-256 that index records): only its quads that went are removed and only the new ones added (a new
-        national document: 15,000 and 27,000 quads, 1.4 s; removing its 3 graphs' 247,000 quads
-        and loading them again took 10-12 s). A graph that mostly changed (LINE_DIFF_MAX_SHARE),
-        or any graph without `before`, is removed and bulk-loaded in blocks.
-        Compacting (`Store.optimize`, 17-20 s nationally whatever the change) is what keeps the
+        line by line if its previous lines still have the SHA-256 that index records: only its
+        quads that went are removed and only the new ones added (a new national document: 15,000
+        and 27,000 quads, 1.4 s; removing its 3 graphs' 247,000 quads and loading them again took
+        10-12 s). A graph that mostly changed (LINE_DIFF_MAX_SHARE), or any other graph, is
+        removed and bulk-loaded in blocks.
+        Compacting (`Store.optimize`, 17-23 s nationally whatever the change) is what keeps the
         named queries as fast as after a full load: one national rebuild without it left them
         1.15-1.5x slower, four 1.2-2x."""
         whole = []

@@ -3,11 +3,11 @@
 A force layout over every node is what made vis.js stall, and networkx's spring layout over
 thousands of nodes is slow too.  So the force layout runs only over a small graph: agency hubs
 plus one node per *group* (the set of agencies a finding concerns), with igraph's
-Fruchterman-Reingold (C; networkx's, in numpy, took 4x as long on the national theme maps).  Findings are then packed
-around their group in a sunflower spiral (a finding concerning one agency sits around that
-agency's hub), and the evidence of each finding in a small ring around it.  Cost: a spring
-layout over tens of nodes plus O(n) placement, so a 5,000-finding view lays out in well under
-a second.
+Fruchterman-Reingold (C; networkx's, in numpy, took 4x as long on the national theme maps).
+Findings are then packed around their group in a sunflower spiral (a finding concerning one
+agency sits around that agency's hub), and the evidence of each finding in a small ring around
+it.  Cost: a force layout over tens of nodes plus O(n) placement, so a 5,000-finding view lays
+out in well under a second.
 """
 from __future__ import annotations
 
