@@ -6,7 +6,6 @@ the `derived` graph, so re-ingesting a document replaces exactly its triples.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -23,7 +22,7 @@ from rdflib.namespace import DCTERMS, ORG, PROV, SH
 from kg.errors import QueryError, StoreError, ValidationError
 from kg.models import Corpus
 from kg.rdf_map import (AGENCY, AREA, DERIVED, ID, OA, THEME, agency_iri, area_iri, assessment_id,
-                        derived_graph, iri, nquads, theme_iri)
+                        derived_graph, graph_lines, iri, nquads, theme_iri)
 from kg.vocab import SGKG
 
 __all__ = ["to_dataset", "validate", "warnings", "shacl_report", "check", "RDFStore", "query_dataset", "nquads", "iri", "agency_iri",
@@ -261,19 +260,16 @@ def _line_changes(old: set[bytes] | None, new: set[bytes] | None) -> tuple[set[b
 
 
 def _graph_lines(nquads_file: str | os.PathLike, part: dict | None) -> set[bytes] | None:
-    """The lines of one graph of an N-Quads file, where its index entry (`write_nquads`) says they
-    are, if they still have the SHA-256 it records (none: no lines); else None."""
+    """The lines of one graph of an N-Quads file (`kg.rdf_map.graph_lines`: None if they no
+    longer have the SHA-256 its index entry records, or cannot be read; no entry, no lines)."""
     if part is None:
         return set()
-    data = bytearray()
     try:
         with open(nquads_file, "rb") as fh:
-            for offset, length in part["ranges"]:
-                fh.seek(offset)
-                data += fh.read(length)
+            found = graph_lines(fh, part)
     except OSError:
         return None
-    return set(bytes(data).splitlines()) if hashlib.sha256(data).hexdigest() == part["digest"] else None
+    return set(found[0].splitlines()) if found else None
 
 
 def _blocks(path: str | os.PathLike) -> Iterator[bytes]:

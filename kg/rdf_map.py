@@ -364,8 +364,7 @@ def _judgements(q: Quads, c: Corpus, before: tuple[IO[bytes], dict[str, dict]] |
         # the national graph gets more lines below, so it is always written
         key = _judgement_key(followups, assessments, statements, now) if q.sink is not None and g != str(DERIVED) else None
         old = before[1].get(g) if before else None
-        found = _lines(before[0], old) if old and old.get("source") == key else None
-        if found:
+        if found := _copyable(before, old, key):
             q.copy(g, found[0], old["quads"], found[1])
             _agents(followups, agents)
         else:
@@ -500,15 +499,25 @@ def _source_key(d: Document, statements: list[Statement]) -> str:
     return hashlib.sha256(f"{_code_digest()} {d!r} {statements!r}".encode()).hexdigest()
 
 
-def _lines(fh: IO[bytes], part: dict):  # type: ignore[no-untyped-def]
-    """(lines, their hashlib digest) of a graph in an earlier file, where its index `part` says
-    they are, if they are still what it says; else None."""
-    if len(part["ranges"]) != 1:
-        return None
-    fh.seek(part["ranges"][0][0])
-    data = fh.read(part["ranges"][0][1])
+def _copyable(before: tuple[IO[bytes], dict[str, dict]] | None, part: dict | None, key: str | None):  # type: ignore[no-untyped-def]
+    """`graph_lines` of a graph in the earlier file `before`, if made from the same (`key`) and
+    written in one run: where its lines were in several, the lines between them were another
+    graph's, which copying would lose."""
+    if before and part and key and part.get("source") == key and len(part["ranges"]) == 1:
+        return graph_lines(before[0], part)
+    return None
+
+
+def graph_lines(fh: IO[bytes], part: dict):  # type: ignore[no-untyped-def]
+    """(lines, their hashlib digest) of a graph in an earlier N-Quads file, where its index
+    entry `part` (`write_nquads`) says they are, if they still have the SHA-256 it records;
+    else None."""
+    data = bytearray()
+    for offset, length in part["ranges"]:
+        fh.seek(offset)
+        data += fh.read(length)
     digest = hashlib.sha256(data)
-    return (data, digest) if digest.hexdigest() == part["digest"] else None
+    return (bytes(data), digest) if digest.hexdigest() == part["digest"] else None
 
 
 def _fill(q: Quads, corpus: Corpus, documents: Iterable[str] | None, derived: bool,
@@ -522,7 +531,7 @@ def _fill(q: Quads, corpus: Corpus, documents: Iterable[str] | None, derived: bo
             g = _id(d.id)
             key = _source_key(d, statements[d.id]) if q.sink is not None else None
             old = before[1].get(g) if before else None
-            found = _lines(before[0], old) if old and old.get("source") == key else None
+            found = _copyable(before, old, key)
             if found:
                 q.copy(g, found[0], old["quads"], found[1])
             else:
