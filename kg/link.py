@@ -39,6 +39,7 @@ LATER_FINDING_POSITIVE = 1.0
 TOP_K = 6
 BLOCK = 512  # targets scored at once
 RECURRENCE_THRESHOLD = 0.4
+RECURRENCE_THEMED = (0.6, 0.12)  # or a theme overlap this high with text this similar
 _TOO_SOON = re.compile(r"\b(too (?:soon|early) to|not yet (?:possible|able) to (?:evaluate|assess|measure)|early days)\b", re.I)
 
 
@@ -321,10 +322,11 @@ def recur(corpus: Corpus, threshold: float = RECURRENCE_THRESHOLD, per_finding: 
     has = (tm > 0).astype(np.float32).tocsr()
     doc = np.unique([s.doc for s in weak], return_inverse=True)[1]  # integer codes compare fast
     key = np.unique([f"{s.area}|{s.date}" for s in weak], return_inverse=True)[1]
+    least, (overlap_least, text_least) = _least_text(threshold, weights), RECURRENCE_THEMED
     out: dict[str, Recurrence] = {}
     for lo in range(0, len(weak), 2000):
         block = (m[lo:lo + 2000] @ m.T).tocoo()
-        keep = block.data >= MIN_TEXT
+        keep = block.data >= least
         rows, cols, text = block.row[keep] + lo, block.col[keep], block.data[keep]
         keep = (doc[rows] != doc[cols]) & (key[rows] != key[cols])
         rows, cols, text = rows[keep], cols[keep], text[keep]
@@ -332,7 +334,7 @@ def recur(corpus: Corpus, threshold: float = RECURRENCE_THRESHOLD, per_finding: 
         union = tw[rows] + tw[cols] - inter
         overlap = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
         score = weights.text * text + weights.theme * overlap
-        keep = (inter > 0) & ((score >= threshold) | ((overlap >= 0.6) & (text >= 0.12)))
+        keep = (inter > 0) & ((score >= threshold) | ((overlap >= overlap_least) & (text >= text_least)))
         rows, cols, score = rows[keep], cols[keep], score[keep]
         order = np.lexsort((cols, -score, rows))  # each weakness's best matches first
         ranked = rows[order]
@@ -344,6 +346,14 @@ def recur(corpus: Corpus, threshold: float = RECURRENCE_THRESHOLD, per_finding: 
             rid = stable_id("rec", x.id, y.id)
             out.setdefault(rid, Recurrence(rid, x.id, y.id, round(float(sc), 4), sorted(set(x.themes) & set(y.themes))))
     return sorted(out.values(), key=lambda r: r.id)
+
+
+def _least_text(threshold: float, weights: Weights) -> float:
+    """The least text similarity a recurrence can have, its theme overlap being at most 1: pairs
+    below it are dropped before anything else is computed for them (nationally 35.7 M pairs at
+    MIN_TEXT, 4.9 M at this bound)."""
+    scored = (threshold - weights.theme) / weights.text if weights.text > 0 else 0.0
+    return max(MIN_TEXT, min(RECURRENCE_THEMED[1], scored))
 
 
 def _decide(target: Statement, links: list[tuple[FollowUp, Statement]]) -> tuple[str, float, str, str | None]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from kg import link, pg, review
 from kg.models import Assessment, Corpus, Span, Statement
 
@@ -130,6 +132,20 @@ def test_recurring_weakness_across_areas(samples):
     pairs = [(stmts[r.a], stmts[r.b]) for r in corpus.recurrences]
     assert any(a.area == "croydon" and b.area == "haringey" and "backlog" in a.text and "backlog" in b.text
                for a, b in pairs)
+
+
+@pytest.mark.parametrize("threshold,weights", [(link.RECURRENCE_THRESHOLD, link.Weights()),
+                                               (0.3, link.Weights()), (0.2, link.Weights(text=0.5, theme=0.5)),
+                                               (0.25, link.Weights(text=0.9, theme=0.1))])
+def test_recurrences_are_those_found_without_dropping_the_least_similar_pairs_first(samples, monkeypatch,
+                                                                                      threshold, weights):
+    """`recur` drops the pairs whose text similarity is below `_least_text` before scoring them;
+    it finds exactly the recurrences it finds when it keeps every pair down to MIN_TEXT."""
+    corpus, _ = samples
+    found = link.recur(corpus, threshold, weights=weights)
+    monkeypatch.setattr(link, "_least_text", lambda *a: link.MIN_TEXT)
+    every = link.recur(corpus, threshold, weights=weights)
+    assert found == every and len(every) > 10
 
 
 def test_linking_ignores_english_and_domain_stop_words():
