@@ -2,10 +2,11 @@
 and the rows they are drawn from (always `kg.export.finding_rows`, never re-derived)."""
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+
+import orjson
 
 from kg.export import finding_rows
 from kg.models import Agency, Assessment, Corpus, Document, FollowUp, Recurrence, Statement
@@ -29,7 +30,7 @@ def slug(id: str) -> str:
 def script_json(data) -> str:
     """JSON that is safe inside a <script type="application/json"> element: no '<', '>' or '&'
     survives literally, so a document containing '</script>' cannot end the element."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=float)
+    text = orjson.dumps(data, default=float, option=orjson.OPT_NON_STR_KEYS).decode()  # 6-8x json's speed
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
