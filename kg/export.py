@@ -271,7 +271,7 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
         if site:  # here, while the maps are drawn
             from viz.site import write_site
 
-            write_site(corpus, texts, out / "site", model=model)
+            write_site(corpus, texts, out / "site", model=model, previous=previous / "site" if previous else None)
             clock.lap("site")
     except BaseException:
         wait(drawing)  # let it finish before the caller removes the folder it writes in

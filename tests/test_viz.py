@@ -213,6 +213,38 @@ def test_a_redraw_reuses_exactly_the_pages_whose_view_is_unchanged(samples, samp
     assert not any(os.path.samefile(tmp_path / "unrecorded" / "maps" / p, sample_out / "maps" / p) for p in pages)
 
 
+def test_a_rewrite_links_exactly_the_site_pages_that_come_out_the_same(samples, sample_out, tmp_path):
+    """One finding's text changes. Written with the previous site, every page whose bytes are
+    the previous page's is that file (a hard link), every other page is new, and the site is
+    byte for byte one written from scratch. Without the previous PAGES record nothing is linked."""
+    import dataclasses
+    import os
+
+    from conftest import file_digests
+    from viz import site, write
+
+    corpus, texts = samples
+    target = next(s for s in corpus.statements if s.kind == "finding" and s.polarity == "weakness" and s.area)
+    changed = dataclasses.replace(corpus, statements=[
+        dataclasses.replace(s, text=s.text + " (amended)") if s.id == target.id else s for s in corpus.statements])
+    write(changed, texts, tmp_path / "reused", workers=1, previous=sample_out)
+    write(changed, texts, tmp_path / "fresh", workers=1)
+    new, old = tmp_path / "reused" / "site", sample_out / "site"
+    assert file_digests(new) == file_digests(tmp_path / "fresh" / "site")
+    pages = json.loads((new / site.PAGES).read_text(encoding="utf-8"))
+    same = {p for p in pages if (old / p).read_bytes() == (new / p).read_bytes()}
+    linked = {p for p in pages if os.path.samefile(new / p, old / p)}
+    assert linked == same and f"finding/{slug(target.id)}.html" not in same and "tracker.html" not in same
+    print(f"site pages linked: {len(linked)} of {len(pages)}")
+    assert len(linked) > len(pages) / 2
+    (old / site.PAGES).rename(tmp_path / "pages.json")
+    try:
+        write(changed, texts, tmp_path / "unrecorded", workers=1, previous=sample_out)
+    finally:
+        (tmp_path / "pages.json").rename(old / site.PAGES)
+    assert not any(os.path.samefile(tmp_path / "unrecorded" / "site" / p, old / p) for p in pages)
+
+
 def test_a_parts_digest_depends_on_its_data_not_on_which_of_its_strings_are_one_object():
     """Page reuse compares parts' digests across builds, whose equal strings may or may not be
     the same object (read from a pickle, or made afresh)."""

@@ -16,14 +16,16 @@ def write(corpus: Corpus, texts: dict[str, str], out: Path | str, as_of: str | N
     """Write ``out/maps`` and ``out/site`` from one build (statuses as of `as_of`, default now;
     `rows`: the corpus's `kg.export.finding_rows` for that date, if already made). With
     `workers` > 1, forked workers write the map pages while this process writes the site.
-    `previous`: an earlier such folder, whose map pages are reused where their view is unchanged."""
+    `previous`: an earlier such folder, whose map pages are reused where their view is unchanged,
+    and whose site pages are linked where they come out the same."""
     from viz.common import build_model
     from viz.maps import write_maps
     from viz.site import write_site
-    out = Path(out)
+    out, previous = Path(out), Path(previous) if previous is not None else None
     model = build_model(corpus, as_of, rows)
     site: list[Path] = []
     maps = write_maps(corpus, out / "maps", as_of, model=model, workers=workers,
-                      meanwhile=lambda: site.extend(write_site(corpus, texts, out / "site", as_of, model=model)),
-                      previous=Path(previous) / "maps" if previous is not None else None)
+                      meanwhile=lambda: site.extend(write_site(corpus, texts, out / "site", as_of, model=model,
+                                                               previous=previous and previous / "site")),
+                      previous=previous and previous / "maps")
     return {"maps": maps, "site": site}

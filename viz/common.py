@@ -2,9 +2,13 @@
 and the rows they are drawn from (always `kg.export.finding_rows`, never re-derived)."""
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import orjson
 
@@ -33,6 +37,29 @@ def script_json(data) -> str:
     text = orjson.dumps(data, default=float, option=orjson.OPT_NON_STR_KEYS).decode()  # 6-8x json's speed
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+PAGES = "pages.json"  # in a folder of pages: {page: the digest it was written under}
+
+
+def page_digests(folder: Path) -> dict[str, str]:
+    """The PAGES record of an earlier build's folder ({} if it has none or it is unreadable)."""
+    try:
+        found = json.loads((folder / PAGES).read_text(encoding="utf-8"))
+        return found if isinstance(found, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def reuse_page(before: tuple[Path, dict[str, str]] | None, name: str, digest: str, dest: Path) -> bool:
+    """Link `dest` from `before` (an earlier build's folder and its PAGES) when the page `name`
+    was written there under `digest`; false if it was not, or is gone or not linkable."""
+    if before is None or before[1].get(name) != digest:
+        return False
+    with contextlib.suppress(OSError):
+        os.link(before[0] / name, dest)  # the build folders are siblings: one file system
+        return True
+    return False
 
 
 @dataclass

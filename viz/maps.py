@@ -12,12 +12,10 @@ Views: one area, one agency across areas, one theme, and a national overview tha
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import io
 import json
-import os
 import pickle
 import shutil
 from collections import Counter, defaultdict
@@ -28,8 +26,8 @@ from typing import Callable, Literal
 
 from kg.ids import files_digest
 from kg.models import Corpus
-from viz.common import (OPEN_STATUSES, RELATION_COLOURS, STATUS_COLOURS, STATUS_LABELS, STATUS_ORDER, Model,
-                        build_model, script_json, slug)
+from viz.common import (OPEN_STATUSES, PAGES, RELATION_COLOURS, STATUS_COLOURS, STATUS_LABELS, STATUS_ORDER,
+                        Model, build_model, page_digests, reuse_page, script_json, slug)
 from viz.layout import hub_layout
 
 HERE = Path(__file__).parent
@@ -352,7 +350,7 @@ def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
     out = Path(out_dir)
     (out / "lib").mkdir(parents=True, exist_ok=True)
     model = model or build_model(corpus, as_of)
-    before = (Path(previous), _digests(Path(previous))) if previous is not None else None
+    before = (Path(previous), page_digests(Path(previous))) if previous is not None else None
     lib = vis_lib_dir()
     shutil.copyfile(lib / "vis-network.min.js", out / "lib" / "vis-network.min.js")
     shutil.copyfile(lib / "vis-network.css", out / "lib" / "vis-network.css")
@@ -393,15 +391,6 @@ def write_maps(corpus: Corpus, out_dir: Path | str, as_of: str | None = None,
 
 
 _shared: tuple[Model, Path, list[View], tuple[Path, dict[str, str]] | None] | None = None
-PAGES = "pages.json"  # {page file: view digest}
-
-
-def _digests(folder: Path) -> dict[str, str]:
-    try:
-        found = json.loads((folder / PAGES).read_text(encoding="utf-8"))
-        return found if isinstance(found, dict) else {}
-    except (OSError, ValueError):
-        return {}
 
 
 @functools.cache
@@ -440,11 +429,8 @@ def _write_view(model: Model, out: Path, v: View,
         page.write_text(render(model, v), encoding="utf-8")
         return page, None
     digest = _digest(model, v)
-    if before is not None and before[1].get(v.file) == digest:
-        with contextlib.suppress(OSError):  # a page gone or not linkable is drawn again
-            os.link(before[0] / v.file, page)  # the build folders are siblings: one file system
-            return page, digest
-    page.write_text(render(model, v), encoding="utf-8")
+    if not reuse_page(before, v.file, digest, page):  # a page gone or not linkable is drawn again
+        page.write_text(render(model, v), encoding="utf-8")
     return page, digest
 
 
