@@ -170,6 +170,19 @@ def test_only_documents_not_in_the_extraction_cache_are_extracted(tmp_path, monk
     assert extracted == ["new.txt"]
 
 
+def test_the_corpus_stays_frozen_for_the_collector_through_the_build_and_is_thawed_after(tmp_path):
+    """A build freezes its corpus (`gc.freeze`) so that collections skip it; the forks it makes
+    (SHACL, recurrences) leave it frozen, and the build thaws it when done."""
+    import gc
+
+    seen = []
+    result = pipeline.build([sample_corpus()], tmp_path / "out", workers=1,
+                            progress=lambda stage, done, total: seen.append((stage, gc.get_freeze_count())))
+    assert result.exit_code == 0 and gc.get_freeze_count() == 0
+    frozen = dict(seen)  # the last count seen at each stage
+    assert frozen["property graph"] > 10_000
+
+
 @pytest.mark.parametrize("failing", ["write_tracker_csv", "write_graphs"])  # before / while the site is drawn
 def test_failed_build_keeps_the_previous_output(tmp_path, monkeypatch, failing):
     out = tmp_path / "out"
