@@ -364,11 +364,11 @@ def _judgements(q: Quads, c: Corpus, before: tuple[IO[bytes], dict[str, dict]] |
         # the national graph gets more lines below, so it is always written
         key = _judgement_key(followups, assessments, statements, now) if q.sink is not None and g != str(DERIVED) else None
         old = before[1].get(g) if before else None
+        _agents(followups, agents)
         if found := _copyable(before, old, key):
             q.copy(g, found[0], old["quads"], found[1])
-            _agents(followups, agents)
         else:
-            _followups(q, g, followups, agents)
+            _followups(q, g, followups)
             _assessments(q, g, assessments)
             _current(q, g, statements, now)
         if key:
@@ -403,14 +403,14 @@ def _judgement_key(followups: list[FollowUp], assessments: list[Assessment], sta
 
 
 def _agents(followups: list[FollowUp], agents: dict[str, tuple[str, str]]) -> None:
-    """The software and people the follow-ups are attributed to (as `_followups` records them)."""
+    """The software and people the follow-ups are attributed to (`_followups` writes the links)."""
     for method in {f.method for f in followups}:
         agents[_id("agent/" + method)] = (P.SoftwareAgent, method)
     for reviewer in {f.reviewer for f in followups if f.reviewer}:
         agents[_id("person/" + reviewer)] = (P.Person, reviewer)
 
 
-def _followups(q: Quads, g: str, followups: list[FollowUp], agents: dict[str, tuple[str, str]]) -> None:
+def _followups(q: Quads, g: str, followups: list[FollowUp]) -> None:
     for f in followups:
         node, evidence = _id(f.id), _id(f.evidence)
         q.node(g, node, S.FollowUp, f.id)
@@ -425,13 +425,9 @@ def _followups(q: Quads, g: str, followups: list[FollowUp], agents: dict[str, tu
         q.lit(g, node, S.review, f.reviewed)
         q.spill()
         q.lit(g, node, L.comment, f.note)
-        software = _id("agent/" + f.method)
-        q.add(g, node, P.wasAttributedTo, software)
-        agents[software] = (P.SoftwareAgent, f.method)
+        q.add(g, node, P.wasAttributedTo, _id("agent/" + f.method))  # the agents: `_agents`
         if f.reviewer:
-            person = _id("person/" + f.reviewer)
-            q.add(g, node, P.wasAttributedTo, person)
-            agents[person] = (P.Person, f.reviewer)
+            q.add(g, node, P.wasAttributedTo, _id("person/" + f.reviewer))
 
 
 def _assessments(q: Quads, g: str, assessments: list[Assessment]) -> None:
