@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import pickle
 from concurrent.futures import Future, wait
 from collections.abc import Callable
@@ -138,12 +139,14 @@ def write_graphs(corpus: Corpus, out: Path, progress: Callable[[str, int, int], 
     loaded from it (out/rdf) and the property graph (out/graph). The two stores load at the same
     time: Oxigraph's bulk load runs in native threads while Python feeds FalkorDB. `then` is
     called once the property graph is in, while Oxigraph may still be loading. Given the
-    `previous` build's folder, the RDF store is its store with just the changed graphs replaced."""
+    `previous` build's folder, the RDF store is its store with just the changed graphs replaced,
+    and the property graph its graph with just the changed areas written again
+    (`write_property_graph`)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from kg import rdf
     from kg.errors import StoreError
-    from kg.rdf_map import write_nquads
+    from kg.rdf_map import graph_sources, write_nquads
 
     report: dict[str, object] = {}
     before = _graph_index(previous) if previous is not None else None
@@ -163,16 +166,62 @@ def write_graphs(corpus: Corpus, out: Path, progress: Callable[[str, int, int], 
     with ThreadPoolExecutor(max_workers=1) as pool:
         quads = pool.submit(load_rdf)
         try:
-            from kg.falkor import FalkorEngine
-
-            with FalkorEngine.open(out / "graph") as engine:
-                report["property_graph"] = engine.bulk_load(corpus, progress=progress)
+            report["property_graph"] = write_property_graph(
+                corpus, out / "graph", graph_sources(corpus, index), previous / "graph" if before else None, progress)
         except (StoreError, ImportError, OSError) as exc:
             report["property_graph"] = f"not written: {exc}"
         if then is not None:
             then()
         report["quads"] = quads.result()
     return report
+
+
+PARTS_FILE = "parts.json"
+UPDATE_SHARE = 0.25  # the property graph is loaded in full when more of the documents than this changed
+
+
+def write_property_graph(corpus: Corpus, folder: Path, sources: tuple[dict, dict], previous: Path | None = None,
+                         progress: Callable[[str, int, int], None] | None = None) -> dict[str, object]:
+    """The property graph in FalkorDB, in `folder`. Given the `previous` build's graph folder, it
+    is that graph with just the changed areas' parts written again (`FalkorEngine.update`,
+    decided by `kg.pgstore.area_parts` of `sources`, as `graph_sources` gives them); else, or
+    when more than UPDATE_SHARE of the documents changed, it is loaded in full."""
+    from kg.errors import StoreError
+    from kg.falkor import RDB_FILE, FalkorEngine
+    from kg.pgstore import area_parts, changes
+    from kg.pipeline import program_digest
+
+    parts = area_parts(corpus, *sources, program=program_digest())
+    before = None
+    if previous is not None:
+        try:
+            before = json.loads((previous / PARTS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+    plan = changes(before, parts)
+    reason = ""
+    if plan is not None and len(plan[0]) > UPDATE_SHARE * len(corpus.documents):
+        plan, reason = None, f" ({len(plan[0])} of {len(corpus.documents)} documents' parts changed)"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / PARTS_FILE).unlink(missing_ok=True)
+    made: dict[str, object] | None = None
+    if plan is not None:
+        try:
+            # the server saves by writing a new file and renaming it: the previous build's stays as it was
+            os.link(previous / RDB_FILE, folder / RDB_FILE)
+            with FalkorEngine.open(folder) as engine:
+                updated = engine.update(corpus, *plan, progress=progress)
+            made = {**updated, "written": f"the previous graph with the parts of {len(plan[0])} of "
+                                          f"{len(corpus.documents)} documents written again"}
+        except (StoreError, OSError) as exc:  # loaded in full instead: the previous file is not trusted
+            (folder / RDB_FILE).unlink(missing_ok=True)
+            reason = f" (the previous graph could not be updated: {exc})"
+    if made is None:
+        with FalkorEngine.open(folder) as engine:
+            made = {**engine.bulk_load(corpus, progress=progress), "written": "loaded in full" + reason}
+    if parts is not None:
+        (folder / PARTS_FILE).write_text(json.dumps(parts, sort_keys=True), encoding="utf-8")
+    return made
 
 
 def _graph_index(build: Path) -> dict[str, dict] | None:
@@ -225,8 +274,8 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     """Everything a build writes, into `out` (a fresh folder; `previous`: the build it will
     replace, whose RDF store and unchanged map pages are reused). SHACL runs in another process
     meanwhile; a violation is reported (errors.jsonl, stage "validate") without losing the build.
-    The maps are drawn in another process too, while this one loads the RDF store and then
-    writes the site.
+    The maps are drawn in another process too, while this one writes the site, and a thread
+    updates the RDF store.
     `pending`: called once the tables are written and before anything that shows the corpus's
     recurrences (`kg.pipeline.start_link_and_assess`, which may still be finding them)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -245,34 +294,33 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     checking = start_validation(corpus) if graph and validate else None
     report: dict[str, object] = {}
     drawing: list[Future] = []
-    model = None  # what the maps and the site are drawn from (viz.common.Model), made once in draw()
 
     def draw() -> None:
-        """The maps, in a forked process. It starts once the property graph is loaded: its
-        copy-on-write share of the corpus (0.75 GB nationally) then no longer adds to the
-        property graph's peak (0.8 GB), and it overlaps Oxigraph's load instead."""
+        """The maps, in a forked process, and the site, here. They start once the property graph
+        is in: the maps process's copy-on-write share of the corpus (0.75 GB nationally) then
+        no longer adds to the property graph's peak, and both overlap the RDF store's update
+        and compaction (in a thread of `write_graphs`) instead."""
         from functools import partial
 
         from kg.pipeline import forked
         from viz.common import build_model
         from viz.maps import write_maps
+        from viz.site import write_site
 
-        nonlocal model
+        if graph:
+            clock.lap("graphs (to the property graph)")
         model = build_model(corpus, None, rows)
         drawing.append(forked(partial(write_maps, model=model, previous=previous / "maps" if previous else None),
                               corpus, out / "maps"))
+        write_site(corpus, texts, out / "site", model=model, previous=previous / "site" if previous else None)
+        clock.lap("site")
 
     try:
         if graph:
             report = write_graphs(corpus, out, progress=progress, then=draw if site else None, previous=previous)
-            clock.lap("graphs")
+            clock.lap("graphs (the rest)")
         elif site:
             draw()
-        if site:  # here, while the maps are drawn
-            from viz.site import write_site
-
-            write_site(corpus, texts, out / "site", model=model, previous=previous / "site" if previous else None)
-            clock.lap("site")
     except BaseException:
         wait(drawing)  # let it finish before the caller removes the folder it writes in
         raise

@@ -13,12 +13,13 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from kg.errors import QueryError, StoreError
 from kg.models import Corpus
 from kg.pipeline import die_with_parent
-from kg.pgstore import Progress, index_labels, resolve, write
+from kg.pgstore import (Progress, index_labels, node_statements, rel_statements, resolve, update_statements, write,
+                        write_graph)
 
 ENGINE = "falkordb"
 DEFAULT_GRAPH = "kg"
@@ -243,6 +244,22 @@ class FalkorEngine:
         """Upsert the corpus; documents already in the graph are replaced by their new form."""
         self.ensure_indexes()
         return write(self._run, corpus, self.batch_size, progress, replace)
+
+    def update(self, corpus: Corpus, documents: Iterable[str], gone: Iterable[str],
+               progress: Progress | None = None) -> dict[str, int]:
+        """Take the graph, written from an earlier corpus, to `corpus`, where only the parts of
+        `documents` (new or changed, in `corpus`) and `gone` (changed or removed, in the earlier
+        corpus) differ (`kg.pgstore.update_statements`): everything national is written again,
+        those documents' parts deleted and written. Returns the whole graph's counts."""
+        from kg.pg import to_property_graph
+
+        self.ensure_indexes()
+        nodes, rels = to_property_graph(corpus, documents)
+        write_graph(self._run, [("update", update_statements(gone, nodes, rels)),
+                                ("nodes", node_statements(nodes, keep_stubs=False)),
+                                ("relationships", rel_statements(rels))], self.batch_size, progress)
+        made = self.counts()
+        return {"nodes": made[0], "relationships": made[1]}
 
     def bulk_load(self, corpus: Corpus, progress: Progress | None = None) -> dict[str, int]:
         """Replace the whole graph with the corpus, in GRAPH.BULK calls (kg.falkor_bulk): the

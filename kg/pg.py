@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,8 +219,14 @@ class _Builder:
 _RELSPEC_KEYS = {(r.type, r.src, r.dst): r for r in RELS}
 
 
-def to_property_graph(corpus: Corpus) -> tuple[list[Node], list[Rel]]:
-    """Nodes and relationships of the corpus, as the mapping table says."""
+def to_property_graph(corpus: Corpus, documents: Collection[str] | None = None) -> tuple[list[Node], list[Rel]]:
+    """Nodes and relationships of the corpus, as the mapping table says.
+
+    Given `documents` (ids), only those documents' own parts are made (`OWNED`: the document,
+    its inspection, addressees, references and statements, their assessments and the follow-ups
+    from them) besides everything national: areas, themes and agencies (stubs included) with
+    their counts, and the relationships `NATIONAL_RELS`. That is what a graph loaded from an
+    earlier corpus needs when only those documents' parts changed (`kg.pgstore.update_statements`)."""
     b = _Builder()
     for area, label in corpus.areas.items():
         b.node("Area", area, {"label": label})
@@ -231,24 +238,15 @@ def to_property_graph(corpus: Corpus) -> tuple[list[Node], list[Rel]]:
     agency_ids = {a.id for a in corpus.agencies}
     doc_ids = {d.id for d in corpus.documents}
     statement_ids = {s.id for s in corpus.statements}
-
-    for t in corpus.themes:
-        for broader in t.broader:
-            b.stub("Theme", broader)
-            b.rel("BROADER", "Theme", t.id, "Theme", broader)
-    for a in corpus.agencies:
-        for target, label in ((a.area, "Area"), (a.parent, "Agency"), (a.succeeded_by, "Agency")):
-            b.stub(label, target)
-        b.rel("OPERATES_IN", "Agency", a.id, "Area", a.area)
-        b.rel("SUBORGANIZATION_OF", "Agency", a.id, "Agency", a.parent)
-        b.rel("SUCCEEDED_BY", "Agency", a.id, "Agency", a.succeeded_by, {"date": a.succession_date})
+    keep = None if documents is None else set(documents)
 
     counts = Counter(s.doc for s in corpus.statements)
     for d in corpus.documents:
+        if keep is not None and d.id not in keep:
+            continue
         b.node("Document", d.id, {"file": d.file, "sha256": d.sha256, "kind": d.kind, "title": d.title,
                                   "area": d.area, "published": d.published, "pages": d.pages,
                                   "statements": counts[d.id]})
-        b.stub("Area", d.area)
         b.rel("IN_AREA", "Document", d.id, "Area", d.area)
         if i := d.inspection:
             b.node("Inspection", i.id, {
@@ -257,7 +255,6 @@ def to_property_graph(corpus: Corpus) -> tuple[list[Node], list[Rel]]:
                 "grades": json.dumps(i.grades, sort_keys=True) if i.grades else None,
                 "deadline": i.deadline})
             b.rel("ABOUT", "Document", d.id, "Inspection", i.id)
-            b.stub("Area", i.area)
             b.rel("IN_AREA", "Inspection", i.id, "Area", i.area)
             for who in i.inspectorates:
                 if who in agency_ids:
@@ -266,19 +263,20 @@ def to_property_graph(corpus: Corpus) -> tuple[list[Node], list[Rel]]:
             ad_id = stable_id("ad", d.id, ad.name, ad.role, ad.organisation)
             b.node("Addressee", ad_id, {"name": ad.name, "role": ad.role, "organisation": ad.organisation})
             b.rel("ADDRESSED_TO", "Document", d.id, "Addressee", ad_id)
-            b.stub("Agency", ad.agency)
             b.rel("MEMBER_OF", "Addressee", ad_id, "Agency", ad.agency)
         for r in d.references:
             b.node("Reference", r.id, {"kind": r.kind, "date": r.date, "area": r.area,
                                        "resolved": r.resolved, **_span(r.span)})
             b.rel("FROM", "Reference", r.id, "Document", d.id)
-            b.stub("Area", r.area)
             b.rel("IN_AREA", "Reference", r.id, "Area", r.area)
-            if r.resolved in doc_ids:
-                b.rel("REFERS_TO", "Reference", r.id, "Document", r.resolved)
 
     now = current(corpus.assessments)
+    kept = statement_ids if keep is None else set()
     for s in corpus.statements:
+        if keep is not None:
+            if s.doc not in keep:
+                continue
+            kept.add(s.id)
         a = now.get(s.id)
         props = {"kind": s.kind, "polarity": s.polarity, "section": s.section, "text": s.text,
                  **_span(s.span), "document": s.doc, "area": s.area, "date": s.date, "due": s.due,
@@ -290,18 +288,16 @@ def to_property_graph(corpus: Corpus) -> tuple[list[Node], list[Rel]]:
             props |= {"value": st.value, "unit": st.unit, "previous": st.previous, "direction": st.direction}
         b.node(STATEMENT_LABELS[s.kind], s.id, props)
         b.rel("FROM", "Statement", s.id, "Document", s.doc if s.doc in doc_ids else None)
-        b.stub("Area", s.area)
         b.rel("IN_AREA", "Statement", s.id, "Area", s.area)
         for type, ids, label in (("CONCERNS", s.agencies, "Agency"), ("MENTIONS", s.mentioned, "Agency"),
                                  ("HAS_THEME", s.themes, "Theme")):
             for target in ids:
-                b.stub(label, target)
                 b.rel(type, "Statement", s.id, label, target)
         if s.refers_to:
             b.rel("CITES", "Statement", s.id, "Reference", s.refers_to)
 
     for a in corpus.assessments:
-        if a.finding not in statement_ids:
+        if a.finding not in kept:
             continue
         aid = assessment_id(a)
         b.node("Assessment", aid, {"finding": a.finding, "status": a.status, "confidence": a.confidence,
@@ -312,19 +308,11 @@ def to_property_graph(corpus: Corpus) -> tuple[list[Node], list[Rel]]:
             b.rel("BASED_ON", "Assessment", aid, "Statement", a.last_evidence)
 
     for f in corpus.followups:
-        if f.finding in statement_ids and f.evidence in statement_ids:
+        if f.finding in kept and f.evidence in statement_ids:
             b.rel("FOLLOWED_UP_BY", "Statement", f.finding, "Statement", f.evidence, {
                 "id": f.id, "relation": f.relation, "score": f.score, "method": f.method, "cues": f.cues,
                 "reviewed": f.reviewed, "reviewer": f.reviewer, "note": f.note})
-    for r in corpus.recurrences:
-        if r.a in statement_ids and r.b in statement_ids:
-            b.rel("RECURS_IN", "Statement", r.a, "Statement", r.b, {"id": r.id, "score": r.score, "themes": r.themes})
-
-    agency_counts, area_counts = finding_counts(corpus, now)  # once every node exists, stubs included
-    for ag, (open_, total) in agency_counts.items():
-        b.nodes[("Agency", ag)].props.update(open_findings=open_, findings=total)
-    for area, open_ in area_counts.items():
-        b.nodes[("Area", area)].props.update(open_findings=open_)
+    _national(b, corpus, doc_ids, statement_ids, now)
 
     reference_ids = {k[1] for k in b.nodes if k[0] == "Reference"}
     rels = [r for r in b.rels.values() if r.type != "CITES" or r.dst in reference_ids]
@@ -333,6 +321,49 @@ def to_property_graph(corpus: Corpus) -> tuple[list[Node], list[Rel]]:
         if spec is None or set(r.props) - set(spec.props):
             raise ValueError(f"{r.type} {r.src_label}->{r.dst_label} {sorted(r.props)} is not in the mapping table")
     return list(b.nodes.values()), rels
+
+
+OWNED = ("Document", "Inspection", "Addressee", "Reference", "Statement", "Assessment")  # key labels
+NATIONAL_RELS = ("BROADER", "OPERATES_IN", "SUBORGANIZATION_OF", "SUCCEEDED_BY", "REFERS_TO", "RECURS_IN")
+
+
+def _national(b: _Builder, corpus: Corpus, doc_ids: set[str], statement_ids: set[str],
+              now: dict[str, Assessment]) -> None:
+    """What does not belong to one document: stubs for every area, agency and theme referred to,
+    the relationships `NATIONAL_RELS` and the open and total counts."""
+    for t in corpus.themes:
+        for broader in t.broader:
+            b.stub("Theme", broader)
+            b.rel("BROADER", "Theme", t.id, "Theme", broader)
+    for a in corpus.agencies:
+        for target, label in ((a.area, "Area"), (a.parent, "Agency"), (a.succeeded_by, "Agency")):
+            b.stub(label, target)
+        b.rel("OPERATES_IN", "Agency", a.id, "Area", a.area)
+        b.rel("SUBORGANIZATION_OF", "Agency", a.id, "Agency", a.parent)
+        b.rel("SUCCEEDED_BY", "Agency", a.id, "Agency", a.succeeded_by, {"date": a.succession_date})
+    for d in corpus.documents:
+        b.stub("Area", d.area)
+        if d.inspection:
+            b.stub("Area", d.inspection.area)
+        for ad in d.addressees:
+            b.stub("Agency", ad.agency)
+        for r in d.references:
+            b.stub("Area", r.area)
+            if r.resolved in doc_ids:
+                b.rel("REFERS_TO", "Reference", r.id, "Document", r.resolved)
+    for s in corpus.statements:
+        b.stub("Area", s.area)
+        for ids, label in ((s.agencies, "Agency"), (s.mentioned, "Agency"), (s.themes, "Theme")):
+            for target in ids:
+                b.stub(label, target)
+    for r in corpus.recurrences:
+        if r.a in statement_ids and r.b in statement_ids:
+            b.rel("RECURS_IN", "Statement", r.a, "Statement", r.b, {"id": r.id, "score": r.score, "themes": r.themes})
+    agency_counts, area_counts = finding_counts(corpus, now)  # once every node exists, stubs included
+    for ag, (open_, total) in agency_counts.items():
+        b.nodes[("Agency", ag)].props.update(open_findings=open_, findings=total)
+    for area, open_ in area_counts.items():
+        b.nodes[("Area", area)].props.update(open_findings=open_)
 
 
 def mapping_table() -> str:

@@ -6,15 +6,17 @@ in kg.pg, never from data.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import defaultdict
 from importlib import resources
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from kg.errors import QueryError
 from kg.models import Corpus
-from kg.pg import KEY_LABELS, ORPHANED_WITHOUT, Node, Rel, key_label_of, to_property_graph
+from kg.pg import (KEY_LABELS, NATIONAL_RELS, NODES, ORPHANED_WITHOUT, OWNED, Node, Rel, key_label_of,
+                   to_property_graph)
 
 Run = Callable[[str, dict[str, Any]], Any]
 Progress = Callable[[str, int, int], None]
@@ -45,13 +47,13 @@ def batches(rows: Sequence[Any], size: int, max_bytes: int | None = None) -> Ite
         yield batch
 
 
-def node_statements(nodes: Iterable[Node]) -> list[tuple[str, list[dict[str, Any]]]]:
+def node_statements(nodes: Iterable[Node], keep_stubs: bool = True) -> list[tuple[str, list[dict[str, Any]]]]:
     """(cypher, rows) per label: MERGE on the key label's id, then add the specific label.
     Stubs (nodes known only by id, e.g. an agency no registry entry describes) are merged
-    without touching what the graph already says about them."""
+    without touching what the graph already says about them, unless `keep_stubs` is false."""
     groups: dict[tuple[tuple[str, ...], bool], list[dict[str, Any]]] = defaultdict(list)
     for n in nodes:
-        groups[(n.labels, is_stub(n))].append({"id": n.id, "props": n.props})
+        groups[(n.labels, keep_stubs and is_stub(n))].append({"id": n.id, "props": n.props})
     out = []
     for (labels, stub), rows in groups.items():
         key, *extra = map(_ident, labels)
@@ -118,15 +120,74 @@ def replacement_statements(nodes: Sequence[Node], rels: Sequence[Rel]) -> list[t
     return out
 
 
-def write(run: Run, corpus: Corpus, batch_size: int = 1000, progress: Progress | None = None,
-          replace: bool = True, max_batch_bytes: int | None = None) -> dict[str, int]:
-    """Upsert the corpus: replacements, then nodes, then relationships, in batches.
-    Statements with no rows (orphan clean-up) run once with no parameters."""
-    nodes, rels = to_property_graph(corpus)
-    stages = []
-    if replace:
-        stages.append(("replace", replacement_statements(nodes, rels)))
-    stages += [("nodes", node_statements(nodes)), ("relationships", rel_statements(rels))]
+def update_statements(gone: Iterable[str], nodes: Sequence[Node], rels: Sequence[Rel]
+                      ) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Statements that take a graph written from an earlier corpus to the one whose
+    `to_property_graph(corpus, documents)` is `nodes` and `rels`, when only the parts of those
+    documents differ: what the documents `gone` (of the earlier corpus) owned is deleted, then
+    every national relationship and every area, agency and theme not in `nodes`. Writing
+    `nodes` (national ones set whole, stubs too) and `rels` then gives the corpus's graph."""
+    ids = [{"id": d} for d in sorted(gone)]
+    out = [] if not ids else [("UNWIND $rows AS row MATCH (:Document {id: row.id})<-[:FROM]-()-[:HAS_ASSESSMENT]->(x) DETACH DELETE x", ids),
+           ("UNWIND $rows AS row MATCH (:Document {id: row.id})<-[:FROM]-(x) DETACH DELETE x", ids),
+           ("UNWIND $rows AS row MATCH (:Document {id: row.id})-[:ABOUT|ADDRESSED_TO]->(x) DETACH DELETE x", ids),
+           ("UNWIND $rows AS row MATCH (x:Document {id: row.id}) DETACH DELETE x", ids)]
+    out += [(f"MATCH ()-[r:{_ident(t)}]->() DELETE r", []) for t in NATIONAL_RELS]
+    for label in sorted({spec.key_label for spec in NODES} - set(OWNED)):
+        keep = sorted(n.id for n in nodes if n.key_label == label)
+        out.append((f"UNWIND $rows AS row MATCH (n:{_ident(label)}) WHERE NOT n.id IN row.ids DETACH DELETE n",
+                    [{"ids": keep}]))
+    return out
+
+
+def area_parts(corpus: Corpus, documents: Mapping[str, str | None], judgements: Mapping[str | None, str | None],
+               program: str) -> dict[str, Any] | None:
+    """What each area's part of the property graph is made from, for a later build to tell which
+    areas changed (`changes`): the area's documents, and a digest of `documents` (a digest of
+    what each document's records are made from) and `judgements` (the same of each area's
+    follow-ups, assessments and statuses) for its documents and the areas their statements
+    are in; None for either is never equal to anything. Documents without an area are one
+    part (""). None when a follow-up, an assessment's evidence or a citation joins two areas'
+    documents (never seen nationally): their parts would not be apart."""
+    area_of = {d.id: d.area or "" for d in corpus.documents}
+    statement_area = {s.id: area_of[s.doc] for s in corpus.statements}
+    citing = {r.id: d.id for d in corpus.documents for r in d.references}
+    if (any(statement_area[f.finding] != statement_area.get(f.evidence) for f in corpus.followups)
+            or any(a.last_evidence in statement_area and statement_area[a.finding] != statement_area[a.last_evidence]
+                   for a in corpus.assessments)
+            or any(s.refers_to and citing.get(s.refers_to, s.doc) != s.doc for s in corpus.statements)):
+        return None
+    judged: dict[str, set[str | None]] = defaultdict(set)
+    for s in corpus.statements:
+        judged[area_of[s.doc]].add(s.area)
+    made: dict[str, list[str]] = defaultdict(list)
+    for d in corpus.documents:
+        made[d.area or ""].append(d.id)
+    areas = {}
+    for area, docs in sorted(made.items()):
+        sources = [(d, documents.get(d)) for d in sorted(docs)] + [(a, judgements.get(a)) for a in sorted(judged[area], key=str)]
+        key = None if any(v is None for _, v in sources) else hashlib.sha256(repr(sources).encode()).hexdigest()
+        areas[area] = {"key": key, "documents": sorted(docs)}
+    return {"program": program, "areas": areas}
+
+
+def changes(before: Mapping[str, Any] | None, now: Mapping[str, Any] | None) -> tuple[list[str], list[str]] | None:
+    """(documents, gone) for `update_statements`: the documents of the areas whose parts
+    (`area_parts`) differ, now and before; None when the graph cannot be updated (a part was
+    not recorded, or another program wrote it)."""
+    if not before or not now or before.get("program") != now["program"]:
+        return None
+    old, new = before["areas"], now["areas"]
+    changed = [a for a in sorted(set(old) | set(new)) if a not in old or a not in new or not new[a]["key"]
+               or old[a]["key"] != new[a]["key"]]
+    return ([d for a in changed for d in new.get(a, {}).get("documents", [])],
+            [d for a in changed for d in old.get(a, {}).get("documents", [])])
+
+
+def write_graph(run: Run, stages: list[tuple[str, list[tuple[str, list[dict[str, Any]]]]]], batch_size: int = 1000,
+                progress: Progress | None = None, max_batch_bytes: int | None = None) -> None:
+    """Run each stage's statements, their rows in batches; a statement with no rows (orphan
+    clean-up) runs once with no parameters."""
     for stage, statements in stages:
         total = sum(len(rows) or 1 for _, rows in statements)
         done = 0
@@ -139,6 +200,17 @@ def write(run: Run, corpus: Corpus, batch_size: int = 1000, progress: Progress |
                 done += len(batch)
             if progress:
                 progress(stage, done, total)
+
+
+def write(run: Run, corpus: Corpus, batch_size: int = 1000, progress: Progress | None = None,
+          replace: bool = True, max_batch_bytes: int | None = None) -> dict[str, int]:
+    """Upsert the corpus: replacements, then nodes, then relationships, in batches."""
+    nodes, rels = to_property_graph(corpus)
+    stages = []
+    if replace:
+        stages.append(("replace", replacement_statements(nodes, rels)))
+    stages += [("nodes", node_statements(nodes)), ("relationships", rel_statements(rels))]
+    write_graph(run, stages, batch_size, progress, max_batch_bytes)
     return {"nodes": len(nodes), "relationships": len(rels)}
 
 

@@ -450,13 +450,20 @@ def build_key(files: list[Path], problems: list[BuildError], reviews: Path | Non
     cannot be read now (the build will report it)."""
     import hashlib
 
-    h = hashlib.sha256(f"{EXTRACTOR_VERSION} {sorted(options.items())} {problems}".encode())
-    own = sorted(p for pkg in ("kg", "loaders", "ontology", "queries", "viz") for p in (ROOT / pkg).rglob("*")
-                 if p.is_file() and p.suffix in (".py", ".ttl", ".jsonld", ".rq", ".cypher", ".css", ".js", ".json"))
+    h = hashlib.sha256(f"{program_digest()} {sorted(options.items())} {problems}".encode())
     try:
-        return files_digest(h, [*own, *files, *([reviews] if reviews and reviews.exists() else [])]).hexdigest()
+        return files_digest(h, [*files, *([reviews] if reviews and reviews.exists() else [])]).hexdigest()
     except OSError:
         return None
+
+
+def program_digest() -> str:
+    """A digest of this program: its package, ontology and query files."""
+    import hashlib
+
+    own = sorted(p for pkg in ("kg", "loaders", "ontology", "queries", "viz") for p in (ROOT / pkg).rglob("*")
+                 if p.is_file() and p.suffix in (".py", ".ttl", ".jsonld", ".rq", ".cypher", ".css", ".js", ".json"))
+    return files_digest(hashlib.sha256(EXTRACTOR_VERSION.encode()), own).hexdigest()
 
 
 def _built_with(out: Path) -> str | None:

@@ -373,7 +373,8 @@ def _judgements(q: Quads, c: Corpus, before: tuple[IO[bytes], dict[str, dict]] |
             _current(q, g, statements, now)
         if key:
             q.spill(force=True)
-            q.index[g]["source"] = key
+            if g in q.index:  # not when it has no lines (an area of evidence only, no target)
+                q.index[g]["source"] = key
     g = str(DERIVED)
     for agent, (cls, label) in sorted(agents.items()):
         q.node(g, agent, cls)
@@ -481,6 +482,14 @@ def write_nquads(corpus: Corpus, path: str | os.PathLike,
         _fill(q, corpus, None, True, before)
         q.spill(force=True)
     return {g: {**part, "digest": part["digest"].hexdigest()} for g, part in sorted(q.index.items())}
+
+
+def graph_sources(corpus: Corpus, index: dict[str, dict]) -> tuple[dict[str, str | None], dict[str | None, str | None]]:
+    """What, by the `index` of a file `write_nquads` wrote, each document's graph and each area's
+    derived graph was made from (`_source_key`, `_judgement_key`; None where it does not say)."""
+    documents = {d.id: index.get(_id(d.id), {}).get("source") for d in corpus.documents}
+    areas = {a: index.get(str(derived_graph(a)), {}).get("source") for a in {s.area for s in corpus.statements}}
+    return documents, areas
 
 
 @functools.cache
