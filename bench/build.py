@@ -23,14 +23,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PeakMemory, emit, files_of, machine, maxrss_mb, parser, timer  # noqa: E402
 
 
-def _store_report(out: Path) -> str | None:
-    """How the build made its RDF store: loaded in full, or the previous one with graphs replaced."""
+def _store_report(out: Path, which: str = "rdf") -> str | None:
+    """How the build made its RDF store (or property graph): loaded in full, or the previous one updated."""
     import json
 
     try:
-        return json.loads((out / "graphs.json").read_text(encoding="utf-8")).get("rdf")
+        report = json.loads((out / "graphs.json").read_text(encoding="utf-8")).get(which)
     except (OSError, ValueError):
         return None
+    return report.get("written") if isinstance(report, dict) else report
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
                             "documents": len(r.corpus.documents), "statements": len(r.corpus.statements),
                             "followups": len(r.corpus.followups), "errors": len(r.corpus.errors),
                             "extract_seconds": round(ext[1] - t0, 2) if ext else None,
-                            "rdf_store": _store_report(out)}
+                            "rdf_store": _store_report(out), "property_graph": _store_report(out, "property_graph")}
             return r
 
         first = run("first")
@@ -116,11 +117,11 @@ def main(argv: list[str] | None = None) -> dict:
         res["rusage"] = maxrss_mb()
 
     rows = [[name, ph["seconds"], ph["extract_seconds"], ph["peak_mb"], res["ratios"][name], ph["documents"],
-             ph["statements"], ph["followups"], ph["exit_code"], ph["rdf_store"]] for name, ph in phases.items()]
-    rows += [[k.removesuffix("_seconds"), v, None, None, None, None, None, None, None, None]
+             ph["statements"], ph["followups"], ph["exit_code"], ph["rdf_store"], ph["property_graph"]] for name, ph in phases.items()]
+    rows += [[k.removesuffix("_seconds"), v, None, None, None, None, None, None, None, None, None]
              for k, v in parts.items() if k.endswith("_seconds")]
     emit(res, rows, ["phase", "seconds", "extract_s", "peak_MB", "first/this", "docs", "statements", "followups",
-                     "exit", "rdf store"], a.json, f"kg.pipeline.build on {', '.join(res['corpus'])}: {len(files)} documents, "
+                     "exit", "rdf store", "property graph"], a.json, f"kg.pipeline.build on {', '.join(res['corpus'])}: {len(files)} documents, "
                                       f"{a.workers} workers (getrusage {res['rusage']})")
     return res
 
