@@ -52,3 +52,23 @@ def make_pdf(pages: list[str]) -> bytes:
     out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
     out += f"trailer << /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+def three_changes(src: Path, out: Path, rebuild) -> None:  # type: ignore[no-untyped-def]
+    """The changes a rebuild that reuses the previous build is tested on, `rebuild(step)` called
+    after each: the fifth sample added to a corpus of the first four (`src`), a reviewer's status
+    on a finding of the build in `out`, then the first sample removed."""
+    import json
+    import shutil
+
+    from kg import review
+    from kg.pipeline import sample_corpus
+
+    samples = sorted(sample_corpus().glob("*.txt"))
+    shutil.copy(samples[4], src / samples[4].name)
+    rebuild("a new document")
+    finding = next(json.loads(x) for x in (out / "findings.jsonl").read_text().splitlines() if json.loads(x)["status"])
+    review.record(out.parent / "reviews.jsonl", review.Decision(finding["id"], "status", "A Scrutineer", status="persists"))
+    rebuild("a review")
+    (src / samples[0].name).unlink()
+    rebuild("a removed document")

@@ -350,7 +350,8 @@ def test_a_rebuild_updates_the_previous_property_graph_and_leaves_that_one_as_it
     import json
     import shutil
 
-    from kg import export, review
+    from conftest import three_changes
+    from kg import export
     from kg.pipeline import build, sample_corpus
 
     monkeypatch.setattr(export, "UPDATE_SHARE", 1.0)  # five documents: any change is a large share
@@ -377,13 +378,7 @@ def test_a_rebuild_updates_the_previous_property_graph_and_leaves_that_one_as_it
 
     build([src], out, workers=1, site=False, validate=False)
     assert report() == "loaded in full"
-    shutil.copy(samples[4], src / samples[4].name)
-    rebuild("a new document")
-    finding = next(json.loads(x) for x in (out / "findings.jsonl").read_text().splitlines() if json.loads(x)["status"])
-    review.record(tmp_path / "reviews.jsonl", review.Decision(finding["id"], "status", "A Scrutineer", status="persists"))
-    rebuild("a review")
-    (src / samples[0].name).unlink()
-    rebuild("a removed document")
+    three_changes(src, out, rebuild)
     monkeypatch.setattr(export, "UPDATE_SHARE", 0.0)
     (src / samples[1].name).unlink()
     build([src], out, workers=1, site=False, validate=False)

@@ -12,7 +12,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic, to_isomorphic, graph_diff
 from rdflib.namespace import DCTERMS, RDF, SH, XSD
 
-from conftest import file_digests
+from conftest import file_digests, three_changes
 from kg.errors import StoreError, ValidationError
 from kg.rdf import (DERIVED, RDFStore, derived_graph, check, iri, nquads, shacl_report, shape_predicates, shapes_graph,
                     targeted_property_shapes, to_dataset, union_graph, validate, validate_nquads, warnings)
@@ -263,7 +263,7 @@ def test_a_rebuild_replaces_only_the_changed_graphs_and_holds_what_a_full_load_h
     import json
     import shutil
 
-    from kg import rdf, review
+    from kg import rdf
     from kg.pipeline import build, sample_corpus
 
     monkeypatch.setattr(rdf, "LINE_DIFF_MAX_SHARE", 1.0 if how == "line by line" else 0.0)
@@ -290,13 +290,7 @@ def test_a_rebuild_replaces_only_the_changed_graphs_and_holds_what_a_full_load_h
 
     assert json.loads((build([src], out, workers=1, site=False, validate=False).out / "graphs.json").read_text())["rdf"] \
         == "loaded in full"
-    shutil.copy(samples[4], src / samples[4].name)
-    rebuild("a new document")
-    finding = next(json.loads(x) for x in (out / "findings.jsonl").read_text().splitlines() if json.loads(x)["status"])
-    review.record(tmp_path / "reviews.jsonl", review.Decision(finding["id"], "status", "A Scrutineer", status="persists"))
-    rebuild("a review")
-    (src / samples[0].name).unlink()
-    rebuild("a removed document")
+    three_changes(src, out, rebuild)
     assert (len(removed) > 100) == (how == "line by line"), len(removed)
 
 
