@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 import snowballstemmer
@@ -182,11 +182,13 @@ def _day(date: str) -> int:
     return int(date[:10].replace("-", "").ljust(8, "0"))
 
 
-def link(corpus: Corpus, weights: Weights = Weights(), recurrences: bool = True, cache: Path | None = None
-         ) -> tuple[list[FollowUp], list[Recurrence]]:
+def link(corpus: Corpus, weights: Weights = Weights(), recurrences: bool = True, cache: Path | None = None,
+         assessed: dict[str, list[Assessment]] | None = None) -> tuple[list[FollowUp], list[Recurrence]]:
     """Follow-up links for every weakness and recommendation, and the recurrences (`recur`;
     none if `recurrences` is false, for a caller that finds them elsewhere). Given a `cache`
-    folder, an area whose linking inputs are unchanged (`_area_key`) gets its links from there."""
+    folder, an area whose linking inputs are unchanged (`_area_key`) gets its links from there,
+    and with them (into `assessed`, by finding, when given) what `assess` makes of those links
+    before any review."""
     lineage = _lineage(corpus)
     refers = {ref.id: ref.resolved for d in corpus.documents for ref in d.references if ref.resolved}
     cites = {(ref.resolved, d.id) for d in corpus.documents for ref in d.references if ref.resolved}
@@ -197,7 +199,13 @@ def link(corpus: Corpus, weights: Weights = Weights(), recurrences: bool = True,
     followups: list[FollowUp] = []
     for area in sorted(by_area):
         args = (by_area[area], lineage, refers, cites, weights)
-        followups += _link_area(*args) if cache is None else _cached_area(cache, *args)
+        if cache is None:
+            followups += _link_area(*args)
+            continue
+        links, made = _cached_area(cache, *args)
+        followups += links
+        if assessed is not None:
+            assessed.update(made)
     return sorted(followups, key=lambda f: f.id), recur(corpus) if recurrences else []
 
 
@@ -226,9 +234,10 @@ def _area_key(stmts: list[Statement], lineage: dict[str, set[str]], refers: dict
     return h.hexdigest()
 
 
-def _cached_area(cache: Path, *args) -> list[FollowUp]:  # type: ignore[no-untyped-def]
-    """`_link_area(*args)`, from `cache/links` when its inputs were linked before (written there
-    atomically otherwise): a rebuild after one new document links one area, not every area."""
+def _cached_area(cache: Path, *args) -> tuple[list[FollowUp], dict[str, list[Assessment]]]:  # type: ignore[no-untyped-def]
+    """`_link_area(*args)` and its targets' assessments from those links (`_assessments`), from
+    `cache/links` when its inputs were linked before (written there atomically otherwise): a
+    rebuild after one new document links and judges one area, not every area."""
     from kg.pipeline import cache_put
 
     where = cache / "links" / f"{_area_key(*args)}.pickle"
@@ -236,7 +245,8 @@ def _cached_area(cache: Path, *args) -> list[FollowUp]:  # type: ignore[no-untyp
         return pickle.loads(where.read_bytes())
     except (OSError, pickle.UnpicklingError, EOFError):
         pass
-    out = _link_area(*args)
+    links = _link_area(*args)
+    out = (links, _assessments(args[0], links))
     cache_put(where, out)
     return out
 
@@ -411,24 +421,39 @@ def _short(text: str, n: int = 160) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def assess(corpus: Corpus, as_of: str | None = None) -> list[Assessment]:
+def assess(corpus: Corpus, as_of: str | None = None, known: Mapping[str, list[Assessment]] | None = None
+           ) -> list[Assessment]:
     """Status history of every weakness and recommendation: one assessment at its own
-    date and one at each later date on which evidence about it appeared."""
-    stmts = {s.id: s for s in corpus.statements}
-    by_target: dict[str, list[tuple[FollowUp, Statement]]] = defaultdict(list)
-    for f in corpus.followups:
-        if f.reviewed != "rejected" and f.evidence in stmts:
-            by_target[f.finding].append((f, stmts[f.evidence]))
+    date and one at each later date on which evidence about it appeared. `known`: some
+    findings' assessments already made from the same links (`link`'s `assessed`), used as they are."""
+    known = known if known is not None and as_of is None else {}
+    made = _assessments(corpus.statements, corpus.followups, as_of, skip=known)
     out: list[Assessment] = []
     for t in corpus.statements:
-        if not is_target(t) or not t.date:
+        out += known[t.id] if t.id in known else made.get(t.id, [])
+    return out
+
+
+def _assessments(stmts: list[Statement], followups: list[FollowUp], as_of: str | None = None,
+                 skip: Mapping[str, object] = {}) -> dict[str, list[Assessment]]:
+    """`assess` of the targets among `stmts` (but those in `skip`), by finding, from their links
+    to evidence among `stmts` (taken in the order of their ids, whatever the order of `followups`:
+    a tie between links goes to the first)."""
+    by_id = {s.id: s for s in stmts}
+    by_target: dict[str, list[tuple[FollowUp, Statement]]] = defaultdict(list)
+    for f in followups:
+        if f.reviewed != "rejected" and f.evidence in by_id and f.finding not in skip:
+            by_target[f.finding].append((f, by_id[f.evidence]))
+    out: dict[str, list[Assessment]] = {}
+    for t in stmts:
+        if not is_target(t) or not t.date or t.id in skip:
             continue
-        links = by_target.get(t.id, [])
+        links = sorted(by_target.get(t.id, []), key=lambda x: x[0].id)
         dates = sorted({e.date for _, e in links if e.date and (as_of is None or e.date <= as_of)})
-        out.append(Assessment(t.id, "no_evidence", 0.7, "No later evidence yet.", t.date, None))
+        made = out[t.id] = [Assessment(t.id, "no_evidence", 0.7, "No later evidence yet.", t.date, None)]
         for d in dates:
             status, conf, why, last = _decide(t, [(f, e) for f, e in links if e.date <= d])
-            out.append(Assessment(t.id, status, conf, why, d, last))
+            made.append(Assessment(t.id, status, conf, why, d, last))
     return out
 
 

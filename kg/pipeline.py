@@ -336,10 +336,15 @@ def start_link_and_assess(corpus: Corpus, reviews: Path | None = None, workers: 
     from kg import link, review
 
     background = forked(link.recur, corpus) if workers > 1 and len(corpus.statements) >= PARALLEL_LINK_MIN else None
-    corpus.followups, corpus.recurrences = link.link(corpus, recurrences=background is None, cache=cache)
+    assessed: dict[str, list] = {}  # from the cache, with the links
+    corpus.followups, corpus.recurrences = link.link(corpus, recurrences=background is None, cache=cache,
+                                                     assessed=assessed)
     decisions = review.load(reviews) if reviews else []
     corpus.followups, unknown = review.apply_to_links(corpus.followups, decisions)
-    corpus.assessments = link.assess(corpus)
+    for f in corpus.followups:
+        if f.reviewed:  # judged again from the reviewed links
+            assessed.pop(f.finding, None)
+    corpus.assessments = link.assess(corpus, known=assessed)
     corpus.assessments, unknown_status = review.apply_to_status(corpus, decisions)
     corpus.errors += [BuildError(str(reviews.name if reviews else "reviews"), msg, "review") for msg in unknown + unknown_status]
 

@@ -166,9 +166,9 @@ def test_an_areas_links_come_from_the_cache_while_its_inputs_are_unchanged(sampl
     stmts = {s.id: s for s in corpus.statements}
     haringey = stmts[next(f.evidence for f in fresh if stmts[f.evidence].area == "haringey")]
     for f in kept:
-        links = pickle.loads(f.read_bytes())
+        links, assessed = pickle.loads(f.read_bytes())
         if any(x.evidence == haringey.id for x in links):
-            f.write_bytes(pickle.dumps([replace(x, score=0.123) for x in links]))
+            f.write_bytes(pickle.dumps(([replace(x, score=0.123) for x in links], assessed)))
     served, _ = link.link(corpus, recurrences=False, cache=tmp_path)
     assert {x.score for x in served} & {0.123} and len(served) == len(fresh)
     # one Haringey statement says something else: Haringey alone is linked again, as from scratch
@@ -177,3 +177,31 @@ def test_an_areas_links_come_from_the_cache_while_its_inputs_are_unchanged(sampl
     relinked, _ = link.link(changed, recurrences=False, cache=tmp_path)
     assert relinked == link.link(changed, recurrences=False)[0]
     assert len(set((tmp_path / "links").iterdir()) - set(kept)) == 1
+
+
+def test_an_areas_assessments_come_from_the_cache_with_its_links_and_reviewed_findings_are_judged_again(
+        samples, tmp_path, monkeypatch):
+    """A build whose links come from the cache takes their assessments from there too, but judges
+    again a finding whose links were reviewed: the statuses equal those judged from scratch."""
+    from kg import review
+    from kg.pipeline import link_and_assess
+
+    corpus, _ = samples
+    base = lambda: replace(corpus, followups=[], recurrences=[], assessments=[], errors=[])
+    link_and_assess(base(), cache=tmp_path)  # fills the cache
+    fresh = link_and_assess(base())
+    status = link.current(fresh.assessments)
+    target = next(t for t, a in sorted(status.items()) if a.status == "progress")
+    reviews = tmp_path / "reviews.jsonl"
+    for f in fresh.followups:
+        if f.finding == target:
+            review.record(reviews, review.Decision(f.id, "reject", "A Scrutineer", note="not about this"))
+    judged = []
+    made = link._assessments
+    monkeypatch.setattr(link, "_assessments", lambda *a, **k: judged.extend(out := made(*a, **k)) or out)
+    cached = link_and_assess(base(), reviews, cache=tmp_path)
+    assert set(judged) == {target} and link.current(cached.assessments)[target].status == "no_evidence"
+    judged.clear()
+    assert cached.assessments == link_and_assess(base(), reviews).assessments and len(set(judged)) > 50
+    unreviewed = link_and_assess(base(), cache=tmp_path)
+    assert unreviewed.assessments == fresh.assessments and status[target].status == "progress"
