@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
-from typing import IO, Iterable
+from typing import IO, Callable, Iterable
 from urllib.parse import quote
 
 from rdflib import RDF, RDFS, SKOS, XSD, Namespace, URIRef
@@ -345,7 +345,8 @@ def _reference_data(q: Quads, c: Corpus) -> None:
         q.node(g, agency_iri(a), S.Agency, a)
 
 
-def _judgements(q: Quads, c: Corpus, before: tuple[IO[bytes], dict[str, dict]] | None = None) -> None:
+def _judgements(q: Quads, c: Corpus, before: tuple[IO[bytes], dict[str, dict]] | None = None,
+                recurrences: Callable[[], object] | None = None) -> None:
     """Follow-ups, assessments and current statuses, an area's derived graph at a time. Given
     `before` (an earlier file and its index), an area's graph made from the same follow-ups,
     assessments and statuses (`_judgement_key`) is copied from there: a new document changes
@@ -385,6 +386,8 @@ def _judgements(q: Quads, c: Corpus, before: tuple[IO[bytes], dict[str, dict]] |
         q.lit(g, agency_iri(ag), S.findingCount, total, "int")
     for ar, open_ in areas.items():
         q.lit(g, area_iri(ar), S.openFindingCount, open_, "int")
+    if recurrences is not None:
+        recurrences()
     for r in c.recurrences:
         node = _id(r.id)
         q.node(g, node, S.Recurrence, r.id)
@@ -471,15 +474,18 @@ def nquads(corpus: Corpus, documents: Iterable[str] | None = None, derived: bool
 
 
 def write_nquads(corpus: Corpus, path: str | os.PathLike,
-                 previous: tuple[str | os.PathLike, dict[str, dict]] | None = None) -> dict[str, dict]:
+                 previous: tuple[str | os.PathLike, dict[str, dict]] | None = None,
+                 recurrences: Callable[[], object] | None = None) -> dict[str, dict]:
     """Stream the corpus's N-Quads (as `nquads` gives them) into a file. Returns the file's index:
     for each named graph, its quads, the byte ranges its lines fill and their SHA-256, and for a
     document's graph the digest of what it is made from (`_source_key`). Given a `previous`
-    such file and its index, a document graph made from the same is copied from there."""
+    such file and its index, a document graph made from the same is copied from there.
+    `recurrences`: called just before the corpus's recurrences are written, the last lines (a
+    build may still be finding them meanwhile: `kg.pipeline.start_link_and_assess`)."""
     with open(path, "wb") as fh, contextlib.ExitStack() as stack:
         q = Quads(fh)
         before = (stack.enter_context(open(previous[0], "rb")), previous[1]) if previous else None
-        _fill(q, corpus, None, True, before)
+        _fill(q, corpus, None, True, before, recurrences)
         q.spill(force=True)
     return {g: {**part, "digest": part["digest"].hexdigest()} for g, part in sorted(q.index.items())}
 
@@ -526,7 +532,8 @@ def graph_lines(fh: IO[bytes], part: dict):  # type: ignore[no-untyped-def]
 
 
 def _fill(q: Quads, corpus: Corpus, documents: Iterable[str] | None, derived: bool,
-          before: tuple[IO[bytes], dict[str, dict]] | None = None) -> None:
+          before: tuple[IO[bytes], dict[str, dict]] | None = None, recurrences: Callable[[], object] | None = None
+          ) -> None:
     keep = set(documents) if documents is not None else None
     statements = defaultdict(list)
     for s in corpus.statements:
@@ -549,4 +556,4 @@ def _fill(q: Quads, corpus: Corpus, documents: Iterable[str] | None, derived: bo
                 q.index[g]["source"] = key
     if derived:
         _reference_data(q, corpus)
-        _judgements(q, corpus, before)
+        _judgements(q, corpus, before, recurrences)

@@ -313,6 +313,20 @@ def test_a_shacl_violation_is_reported_and_the_build_kept(samples, tmp_path):
     assert (tmp_path / "out" / "findings.jsonl").exists() and (tmp_path / "out" / "rdf").is_dir()
 
 
+def test_a_shacl_check_that_cannot_run_is_reported_and_the_build_kept(samples, tmp_path, monkeypatch):
+    """SHACL runs in a Python process of its own; when that process fails, the build says the
+    graph was not checked, and keeps everything else."""
+    import sys
+
+    from kg.export import write_all
+
+    corpus, texts = samples
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    write_all(corpus, texts, tmp_path / "out", site=False)
+    assert json.loads((tmp_path / "out" / "graphs.json").read_text())["shacl"].startswith("not checked: the SHACL check failed")
+    assert (tmp_path / "out" / "findings.jsonl").exists() and (tmp_path / "out" / "rdf").is_dir()
+
+
 def test_a_rebuild_draws_only_the_maps_that_changed_and_draws_them_as_a_forced_build_does(tmp_path):
     """A new document: the rebuild reuses the previous build's pages of the views it leaves
     as they were (the same files), and its maps are byte for byte a forced build's."""
