@@ -286,14 +286,15 @@ class Clock:
 
 def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = True, site: bool = True,
               validate: bool = True, progress: Callable[[str, int, int], None] | None = None,
-              previous: Path | None = None, pending: Callable[[], object] | None = None) -> None:
+              previous: Path | None = None, pending: Callable[..., object] | None = None) -> None:
     """Everything a build writes, into `out` (a fresh folder; `previous`: the build it will
     replace, whose RDF store and unchanged map pages are reused). SHACL runs in another process
     meanwhile; a violation is reported (errors.jsonl, stage "validate") without losing the build.
     The maps are drawn in another process too, while this one writes the site, and a thread
     updates the RDF store.
-    `pending`: called once the tables and most of the N-Quads are written, before anything that
-    shows the corpus's recurrences (`kg.pipeline.start_link_and_assess`, which may still be finding them)."""
+    `pending`: called before anything that shows the corpus's recurrences, which may still be
+    being found (`kg.pipeline.start_link_and_assess`); once the tables are written with
+    `block=False`, which returns None instead of waiting for them."""
     out.mkdir(parents=True, exist_ok=True)
     clock = Clock()
     write_jsonl(out / "documents.jsonl", document_rows(corpus))
@@ -313,30 +314,46 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
         if pending is not None:
             started = time.perf_counter()
             pending()
-            clock.laps["waiting for the recurrences (within the next lap)"] = round(time.perf_counter() - started, 2)
-        checking = start_validation(corpus) if graph and validate else None
+            clock.laps.setdefault("waiting for the recurrences", round(time.perf_counter() - started, 2))
+        if checking is None and graph and validate:
+            checking = start_validation(corpus)
+
+    if pending is None or previous is None or pending(block=False) is not None:
+        # SHACL starts now, beside the N-Quads: a build from scratch waits for the recurrences
+        # here, as SHACL started after the N-Quads would run beside the property graph's full
+        # load and add its 0.36 GB to that peak (nationally 1.94-1.99 GB with it)
+        recurrences_found()
 
     report: dict[str, object] = {}
     drawing: list[Future] = []
 
+    models = []  # what the maps and the site are drawn from (viz.common.Model), made once in draw()
+
     def draw() -> None:
-        """The maps, in a forked process, and the site, here. They start once the property graph
-        is in: the maps process's copy-on-write share of the corpus (0.75 GB nationally) then
-        no longer adds to the property graph's peak, and both overlap the RDF store's update
-        and compaction (in a thread of `write_graphs`) instead."""
+        """The maps, in a forked process, and in a rebuild the site, here. They start once the
+        property graph is in: the maps process's copy-on-write share of the corpus (0.75 GB
+        nationally) then no longer adds to the property graph's peak, and both overlap the RDF
+        store's update and compaction (in a thread of `write_graphs`) instead. A build from
+        scratch writes the site once Oxigraph's full load is done: beside it, the maps process's
+        share grew as this one wrote, and the peak with it (1.96 GB against 1.81-1.85 GB)."""
         from functools import partial
 
         from kg.pipeline import forked
         from viz.common import build_model
         from viz.maps import write_maps
-        from viz.site import write_site
 
         if graph:
             clock.lap("graphs (to the property graph)")
-        model = build_model(corpus, None, rows)
-        drawing.append(forked(partial(write_maps, model=model, previous=previous / "maps" if previous else None),
+        models.append(build_model(corpus, None, rows))
+        drawing.append(forked(partial(write_maps, model=models[0], previous=previous / "maps" if previous else None),
                               corpus, out / "maps"))
-        write_site(corpus, texts, out / "site", model=model, previous=previous / "site" if previous else None)
+        if previous is not None:
+            write_site_now()
+
+    def write_site_now() -> None:
+        from viz.site import write_site
+
+        write_site(corpus, texts, out / "site", model=models[0], previous=previous / "site" if previous else None)
         clock.lap("site")
 
     try:
@@ -348,6 +365,8 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
             recurrences_found()
             if site:
                 draw()
+        if site and previous is None:
+            write_site_now()
     except BaseException:
         wait(drawing)  # let it finish before the caller removes the folder it writes in
         raise

@@ -328,11 +328,12 @@ def link_and_assess(corpus: Corpus, reviews: Path | None = None, workers: int = 
 
 
 def start_link_and_assess(corpus: Corpus, reviews: Path | None = None, workers: int = 1,
-                          cache: Path | None = None) -> Callable[[], Corpus]:
+                          cache: Path | None = None) -> Callable[..., Corpus | None]:
     """`link_and_assess`, except that with `workers` > 1 and a big corpus the recurrences are
     found in a forked process, which may still be at work on return: call the function
     returned to have them in `corpus` (the follow-ups and statuses are there already, so work
-    that does not need the recurrences can go on meanwhile)."""
+    that does not need the recurrences can go on meanwhile); called with `block=False`, it
+    returns None instead of waiting when they are still being found."""
     from kg import link, review
 
     background = forked(link.recur, corpus) if workers > 1 and len(corpus.statements) >= PARALLEL_LINK_MIN else None
@@ -348,8 +349,10 @@ def start_link_and_assess(corpus: Corpus, reviews: Path | None = None, workers: 
     corpus.assessments, unknown_status = review.apply_to_status(corpus, decisions)
     corpus.errors += [BuildError(str(reviews.name if reviews else "reviews"), msg, "review") for msg in unknown + unknown_status]
 
-    def finish() -> Corpus:
+    def finish(block: bool = True) -> Corpus | None:
         if background is not None:
+            if not block and not background.done():
+                return None
             corpus.recurrences = background.result()
         return corpus
     return finish
