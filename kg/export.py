@@ -327,7 +327,7 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     report: dict[str, object] = {}
     drawing: list[Future] = []
 
-    models = []  # what the maps and the site are drawn from (viz.common.Model), made once in draw()
+    model = None  # what the maps and the site are drawn from (viz.common.Model), made once in draw()
 
     def draw() -> None:
         """The maps, in a forked process, and in a rebuild the site, here. They start once the
@@ -342,10 +342,11 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
         from viz.common import build_model
         from viz.maps import write_maps
 
+        nonlocal model
         if graph:
             clock.lap("graphs (to the property graph)")
-        models.append(build_model(corpus, None, rows))
-        drawing.append(forked(partial(write_maps, model=models[0], previous=previous / "maps" if previous else None),
+        model = build_model(corpus, None, rows)
+        drawing.append(forked(partial(write_maps, model=model, previous=previous / "maps" if previous else None),
                               corpus, out / "maps"))
         if previous is not None:
             write_site_now()
@@ -353,7 +354,7 @@ def write_all(corpus: Corpus, texts: dict[str, str], out: Path, graph: bool = Tr
     def write_site_now() -> None:
         from viz.site import write_site
 
-        write_site(corpus, texts, out / "site", model=models[0], previous=previous / "site" if previous else None)
+        write_site(corpus, texts, out / "site", model=model, previous=previous / "site" if previous else None)
         clock.lap("site")
 
     try:

@@ -5,6 +5,7 @@ reported by name and reason and the rest of the corpus is still processed.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import pickle
@@ -465,8 +466,10 @@ def build_key(files: list[Path], problems: list[BuildError], reviews: Path | Non
         return None
 
 
+@functools.cache
 def program_digest() -> str:
-    """A digest of this program: its package, ontology and query files."""
+    """A digest of this program as it was when first asked (the code running): its package,
+    ontology and query files."""
     import hashlib
 
     own = sorted(p for pkg in ("kg", "loaders", "ontology", "queries", "viz") for p in (ROOT / pkg).rglob("*")

@@ -172,7 +172,7 @@ def test_only_documents_not_in_the_extraction_cache_are_extracted(tmp_path, monk
 
 def test_the_corpus_stays_frozen_for_the_collector_through_the_build_and_is_thawed_after(tmp_path):
     """A build freezes its corpus (`gc.freeze`) so that collections skip it; the forks it makes
-    (SHACL, recurrences) leave it frozen, and the build thaws it when done."""
+    (recurrences, maps) leave it frozen, and the build thaws it when done."""
     import gc
 
     seen = []
